@@ -1,0 +1,118 @@
+/**
+ * The engine's public contract. Everything outside src/engine (CLI, bot, queue) talks to the engine
+ * through these types only; no tfjs type crosses this boundary, so the engine can run in a worker thread
+ * and on any backend.
+ */
+
+/** An 8-bit sRGB image, 3 channels, row-major, no alpha. */
+export interface RgbImage {
+  readonly data: Uint8Array;
+  readonly width: number;
+  readonly height: number;
+}
+
+/** Weights of one convolution layer, channels-last (Keras/TensorFlow HWIO layout). */
+export interface ConvWeights {
+  /** [kernelHeight, kernelWidth, inChannels, outChannels] */
+  readonly kernelShape: readonly [number, number, number, number];
+  readonly kernel: Float32Array;
+  readonly bias: Float32Array;
+}
+
+/** VGG19 conv weights keyed by Keras layer name (`block1_conv1` … `block5_conv4`); may be partial. */
+export type VggWeights = ReadonlyMap<string, ConvWeights>;
+
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type Quality = "fast" | "balanced" | "hq";
+export type OptimizerName = "adam" | "lbfgs";
+export type Pooling = "max" | "avg";
+export type InitMode = "content" | "noise";
+export type ColorMode = "none" | "luminance" | "histogram";
+
+/** A style image and its share of the style loss. */
+export interface StyleSource {
+  readonly image: RgbImage;
+  readonly weight: number;
+}
+
+/** A feature layer named the Caffe/Gatys way: `relu1_1`, `relu4_2`, `conv5_1`, … */
+export type LayerName = string;
+
+export interface StylizeOptions {
+  readonly content: RgbImage;
+  readonly styles: readonly StyleSource[];
+  /** Long edge of the output in pixels. */
+  readonly size: number;
+  readonly quality: Quality;
+  /** 0..1, one knob over the style/content balance; 0.5 is the preset's own balance. */
+  readonly strength: number;
+  readonly contentWeight?: number;
+  readonly styleWeight?: number;
+  readonly tvWeight?: number;
+  readonly contentLayers?: readonly LayerName[];
+  readonly styleLayers?: readonly { layer: LayerName; weight: number }[];
+  readonly optimizer: OptimizerName;
+  readonly pooling: Pooling;
+  readonly init: InitMode;
+  /** Reported back; a CPU-backend run with the same seed is reproducible. */
+  readonly seed: number;
+  readonly colorMode: ColorMode;
+  /** Style image size relative to the content size (1 = same long edge). */
+  readonly styleScale: number;
+  /** Emit a preview frame every this many steps and/or seconds (whichever first); 0 disables that trigger. */
+  readonly previewEverySteps: number;
+  readonly previewEverySeconds: number;
+  /** Overrides the quality preset's schedule: steps per scale. */
+  readonly stepsPerScale?: number;
+  /** Overrides the quality preset's schedule: number of scales. */
+  readonly scales?: number;
+}
+
+export interface LossBreakdown {
+  readonly content: number;
+  readonly style: number;
+  readonly tv: number;
+  readonly total: number;
+}
+
+export interface ScalePlan {
+  readonly width: number;
+  readonly height: number;
+  readonly steps: number;
+}
+
+export type StylizeEvent =
+  | {
+      readonly type: "start";
+      readonly backend: BackendName;
+      readonly seed: number;
+      readonly plan: readonly ScalePlan[];
+      readonly totalSteps: number;
+    }
+  | {
+      readonly type: "step";
+      /** 0-based index into the plan. */
+      readonly scale: number;
+      /** 1-based step within the scale. */
+      readonly step: number;
+      /** 1-based step over the whole run. */
+      readonly overallStep: number;
+      readonly totalSteps: number;
+      readonly losses: LossBreakdown;
+      readonly elapsedMs: number;
+      readonly etaMs: number;
+    }
+  | {
+      readonly type: "preview";
+      readonly overallStep: number;
+      readonly totalSteps: number;
+      readonly image: RgbImage;
+    }
+  | {
+      readonly type: "done";
+      readonly image: RgbImage;
+      readonly seed: number;
+      readonly losses: LossBreakdown;
+      readonly elapsedMs: number;
+      readonly totalSteps: number;
+    };

@@ -1,0 +1,47 @@
+import pino, { type Logger } from "pino";
+
+/**
+ * One pino logger for the whole process. Redaction is belt and braces: code must not log secrets in the
+ * first place, but a Discord token or an interaction token inside a webhook URL must never reach a log
+ * line even if an object carrying one is logged by mistake.
+ */
+const SECRET_PATTERNS: RegExp[] = [
+  // webhooks/<application id>/<interaction token>
+  /(webhooks\/\d+\/)[A-Za-z0-9._-]+/g,
+  // interactions/<id>/<interaction token>/callback
+  /(interactions\/\d+\/)[A-Za-z0-9._-]+/g,
+  // Bot tokens: three base64url parts separated by dots.
+  /()[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,}/g,
+];
+
+export function scrubSecrets(text: string): string {
+  let out = text;
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, "$1[redacted]");
+  return out;
+}
+
+export function createLogger(options: { level?: string; name?: string } = {}): Logger {
+  return pino({
+    name: options.name ?? "stylize",
+    level: options.level ?? process.env.LOG_LEVEL ?? "info",
+    redact: {
+      paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
+      censor: "[redacted]",
+    },
+    hooks: {
+      // Scrub every string argument (messages and interpolations) before pino formats it.
+      logMethod(args, method) {
+        const scrubbed = args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg));
+        method.apply(this, scrubbed as Parameters<typeof method>);
+      },
+    },
+    formatters: {
+      log(object) {
+        return JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown>;
+      },
+    },
+  });
+}
+
+export const log = createLogger();
+export type { Logger };
