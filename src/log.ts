@@ -1,4 +1,4 @@
-import pino, { type Logger } from "pino";
+import pino, { type DestinationStream, type Logger } from "pino";
 
 /**
  * One pino logger for the whole process. Redaction is belt and braces: code must not log secrets in the
@@ -20,27 +20,32 @@ export function scrubSecrets(text: string): string {
   return out;
 }
 
-export function createLogger(options: { level?: string; name?: string } = {}): Logger {
-  return pino({
-    name: options.name ?? "stylize",
-    level: options.level ?? process.env.LOG_LEVEL ?? "info",
-    redact: {
-      paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
-      censor: "[redacted]",
-    },
-    hooks: {
-      // Scrub every string argument (messages and interpolations) before pino formats it.
-      logMethod(args, method) {
-        const scrubbed = args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg));
-        method.apply(this, scrubbed as Parameters<typeof method>);
+export function createLogger(
+  options: { level?: string; name?: string; destination?: DestinationStream } = {},
+): Logger {
+  return pino(
+    {
+      name: options.name ?? "stylize",
+      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      redact: {
+        paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
+        censor: "[redacted]",
+      },
+      hooks: {
+        // Scrub every string argument (messages and interpolations) before pino formats it.
+        logMethod(args, method) {
+          const scrubbed = args.map((arg) => (typeof arg === "string" ? scrubSecrets(arg) : arg));
+          method.apply(this, scrubbed as Parameters<typeof method>);
+        },
+      },
+      formatters: {
+        log(object) {
+          return JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown>;
+        },
       },
     },
-    formatters: {
-      log(object) {
-        return JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown>;
-      },
-    },
-  });
+    options.destination,
+  );
 }
 
 export const log = createLogger();
