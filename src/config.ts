@@ -1,0 +1,131 @@
+import path from "node:path";
+import { z } from "zod";
+import { parseBackendName } from "./engine/backend.js";
+import type { BackendName } from "./engine/types.js";
+import { modelsDir as resolveModelsDir } from "./engine/weights/paths.js";
+
+/**
+ * The bot's configuration, read once at start from the environment (and `.env`, loaded by main.ts) and
+ * validated, so a typo fails at boot with a readable message instead of mid-job. Every variable is
+ * documented in `.env.example`.
+ */
+
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((v) => (v === "" ? undefined : v));
+
+const snowflake = optionalText.pipe(
+  z
+    .string()
+    .regex(/^\d{17,20}$/, "must be a Discord id (17–20 digits)")
+    .optional(),
+);
+
+function integer(fallback: number, min: number, max: number) {
+  return optionalText
+    .pipe(z.coerce.number().int().min(min).max(max).optional())
+    .transform((v) => v ?? fallback);
+}
+
+const EnvSchema = z
+  .object({
+    DISCORD_TOKEN: optionalText,
+    DISCORD_APPLICATION_ID: snowflake,
+    DEV_GUILD_ID: snowflake,
+    STYLIZE_BACKEND: optionalText.transform((v, ctx): BackendName | undefined => {
+      try {
+        return parseBackendName(v);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    STYLIZE_WEIGHTS: optionalText,
+    STYLIZE_PRESETS_MANIFEST: optionalText,
+    STYLIZE_MODELS_DIR: optionalText,
+    STYLIZE_CONCURRENCY: integer(1, 1, 16),
+    STYLIZE_PER_USER_LIMIT: integer(2, 1, 50),
+    STYLIZE_QUEUE_CAP: integer(30, 1, 10_000),
+    STYLIZE_DEFAULT_SIZE: integer(384, 32, 4096),
+    STYLIZE_MAX_SIZE: integer(768, 32, 4096),
+    STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
+    STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
+    STYLIZE_DATA_DIR: optionalText,
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .optional()
+      .or(z.literal("").transform(() => undefined)),
+  })
+  .refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
+    message: "STYLIZE_DEFAULT_SIZE must not exceed STYLIZE_MAX_SIZE",
+    path: ["STYLIZE_DEFAULT_SIZE"],
+  });
+
+export interface Config {
+  /** Absent in tests of config-only paths; main.ts refuses to start without it. */
+  readonly discordToken: string | undefined;
+  readonly applicationId: string | undefined;
+  /** When set, deploy-commands registers per guild (instant) instead of globally. */
+  readonly devGuildId: string | undefined;
+  /** Undefined = pick the fastest backend that loads. */
+  readonly backend: BackendName | undefined;
+  /** Weights location handed to loadVggWeights; undefined = the engine's default. */
+  readonly weightsLocation: string | undefined;
+  /** The manifest listing built-in style presets. */
+  readonly presetsManifest: string;
+  /** Where `npm run models` put downloaded files (preset images are read from here). */
+  readonly modelsDir: string;
+  readonly queue: {
+    /** Engine workers running at once (one per GPU/engine slot). */
+    readonly concurrency: number;
+    /** Queued + running jobs one member may have. */
+    readonly perUserLimit: number;
+    /** Queued + running jobs over all members. */
+    readonly globalCap: number;
+  };
+  readonly images: {
+    readonly defaultSize: number;
+    readonly maxSize: number;
+    readonly maxInputBytes: number;
+  };
+  /** Minimum time between two edits of one job's reply. */
+  readonly progressIntervalMs: number;
+  readonly logLevel: string;
+  readonly dataDir: string;
+}
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    discordToken: e.DISCORD_TOKEN,
+    applicationId: e.DISCORD_APPLICATION_ID,
+    devGuildId: e.DEV_GUILD_ID,
+    backend: e.STYLIZE_BACKEND,
+    weightsLocation: e.STYLIZE_WEIGHTS ? path.resolve(cwd, e.STYLIZE_WEIGHTS) : undefined,
+    presetsManifest: path.resolve(cwd, e.STYLIZE_PRESETS_MANIFEST ?? "models/paintings.json"),
+    modelsDir: e.STYLIZE_MODELS_DIR ? path.resolve(cwd, e.STYLIZE_MODELS_DIR) : resolveModelsDir({}),
+    queue: {
+      concurrency: e.STYLIZE_CONCURRENCY,
+      perUserLimit: e.STYLIZE_PER_USER_LIMIT,
+      globalCap: e.STYLIZE_QUEUE_CAP,
+    },
+    images: {
+      defaultSize: e.STYLIZE_DEFAULT_SIZE,
+      maxSize: e.STYLIZE_MAX_SIZE,
+      maxInputBytes: e.STYLIZE_MAX_INPUT_MB * 1024 * 1024,
+    },
+    progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
+    logLevel: e.LOG_LEVEL ?? "info",
+    dataDir: path.resolve(cwd, e.STYLIZE_DATA_DIR ?? "data"),
+  };
+}
