@@ -25,8 +25,8 @@ const snowflake = optionalText.pipe(
 
 function integer(fallback: number, min: number, max: number) {
   return optionalText
-    .pipe(z.coerce.number().int().min(min).max(max).optional())
-    .transform((v) => v ?? fallback);
+    .transform((v) => (v === undefined ? fallback : Number(v)))
+    .pipe(z.number("must be a whole number").int("must be a whole number").min(min).max(max));
 }
 
 const EnvSchema = z
