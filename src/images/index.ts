@@ -1,0 +1,9 @@
+/** The images module: the front door for untrusted uploads and the way results leave as files. */
+export {
+  ACCEPTED_FORMATS_TEXT,
+  ImageInputError,
+  type ImageInputErrorCode,
+  isImageInputError,
+} from "./errors.js";
+export { fitWithin, type Size, scaleToLongEdge } from "./geometry.js";
+export { resizeImage } from "./resize.js";
