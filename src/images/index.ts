@@ -1,5 +1,13 @@
 /** The images module: the front door for untrusted uploads and the way results leave as files. */
 export {
+  DEFAULT_IMAGE_LIMITS,
+  type DecodedImage,
+  type DecodeOptions,
+  decodeImage,
+  type ImageFormat,
+  type ImageLimits,
+} from "./decode.js";
+export {
   ACCEPTED_FORMATS_TEXT,
   ImageInputError,
   type ImageInputErrorCode,
