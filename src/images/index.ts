@@ -8,6 +8,20 @@ export {
   type ImageLimits,
 } from "./decode.js";
 export {
+  type AnimationFormat,
+  type AnimationOptions,
+  DEFAULT_QUALITY,
+  type EncodeOptions,
+  type EncodeToFitOptions,
+  encodeAnimation,
+  encodeFile,
+  encodeImage,
+  encodeToFit,
+  type FittedImage,
+  type OutputFormat,
+  outputFormatForPath,
+} from "./encode.js";
+export {
   ACCEPTED_FORMATS_TEXT,
   ImageInputError,
   type ImageInputErrorCode,
