@@ -1,0 +1,97 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/engine/backend.js";
+import { constantConv, gradientModeFor, gramProduct } from "../src/engine/fast-grad.js";
+import { computeTargets, disposeTargets, styleTransferObjective } from "../src/engine/losses.js";
+import { gaussianNoise } from "../src/engine/random.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
+import { Vgg19Features } from "../src/engine/vgg19.js";
+import { patternImage, stripesImage, tinyWeights } from "./engine-helpers.js";
+
+beforeAll(async () => {
+  await initBackend({ forced: "cpu" });
+});
+
+function randomTensor(shape: number[], seed: number): tf.Tensor {
+  return tf.tensor(
+    gaussianNoise(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+    ),
+    shape,
+  );
+}
+
+/** Largest absolute difference relative to the largest magnitude of `expected`. */
+function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
+  return tf.tidy(
+    () => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]! / tf.max(tf.abs(expected)).dataSync()[0]!,
+  );
+}
+
+describe("fast gradients", () => {
+  it("chooses the fast formulation on wasm and cpu only", () => {
+    expect(gradientModeFor("wasm")).toBe("fast");
+    expect(gradientModeFor("cpu")).toBe("fast");
+    expect(gradientModeFor("tensorflow")).toBe("plain");
+    expect(gradientModeFor("webgl")).toBe("plain");
+  });
+
+  it("conv2d input gradient equals tf.conv2d's, borders included", () => {
+    tf.tidy(() => {
+      const x = randomTensor([1, 9, 7, 5], 1) as tf.Tensor4D;
+      const kernel = randomTensor([3, 3, 5, 6], 2) as tf.Tensor4D;
+      const dy = randomTensor([1, 9, 7, 6], 3);
+      const fast = constantConv(tf.clone(kernel), "fast");
+      const loss = (f: (x: tf.Tensor4D) => tf.Tensor4D) => (v: tf.Tensor) =>
+        tf.sum(tf.mul(f(v as tf.Tensor4D), dy));
+      const expected = tf.grad(loss((v) => tf.conv2d(v, kernel, 1, "same")))(x);
+      const actual = tf.grad(loss(fast.apply))(x);
+      expect(relativeError(fast.apply(x), tf.conv2d(x, kernel, 1, "same"))).toBe(0);
+      expect(relativeError(actual, expected)).toBeLessThan(1e-5);
+      fast.dispose();
+    });
+  });
+
+  it("Gram product and its gradient equal matMul with a transposed operand", () => {
+    tf.tidy(() => {
+      const f = randomTensor([30, 6], 4) as tf.Tensor2D;
+      const dg = randomTensor([6, 6], 5); // not symmetric, to test both halves of the gradient
+      const loss = (mode: "fast" | "plain") => (v: tf.Tensor) =>
+        tf.sum(tf.mul(gramProduct(v as tf.Tensor2D, mode), dg));
+      expect(relativeError(gramProduct(f, "fast"), tf.matMul(f, f, true, false))).toBeLessThan(1e-6);
+      expect(relativeError(tf.grad(loss("fast"))(f), tf.grad(loss("plain"))(f))).toBeLessThan(1e-5);
+    });
+  });
+
+  it("the whole style-transfer objective has the same gradient through a small network", () => {
+    const weights = tinyWeights(5, 6); // up to block3_conv1: two poolings
+    const spec = {
+      contentWeight: 1,
+      styleWeight: 10,
+      tvWeight: 0.1,
+      contentLayers: ["relu2_2"],
+      styleLayers: [
+        { layer: "relu1_1", weight: 1 },
+        { layer: "relu2_1", weight: 1 },
+        { layer: "relu3_1", weight: 1 },
+      ],
+    };
+    const layers = ["relu1_1", "relu2_1", "relu2_2", "relu3_1"];
+    const gradients = (["fast", "plain"] as const).map((mode) => {
+      const net = new Vgg19Features(weights, { layers, pooling: "max", gradients: mode });
+      const content = imageToTensor(patternImage(20, 16));
+      const style = imageToTensor(stripesImage(24, 24));
+      const targets = computeTargets(net, spec, content, [{ image: style, weight: 1 }]);
+      const objective = styleTransferObjective(net, spec, targets);
+      const start = imageToTensor(patternImage(20, 16, 3));
+      const grad = tf.grad((x) => objective(x as tf.Tensor4D).total)(start);
+      tf.dispose([content, style, start]);
+      disposeTargets(targets);
+      net.dispose();
+      return grad;
+    });
+    expect(relativeError(gradients[0]!, gradients[1]!)).toBeLessThan(1e-4);
+    tf.dispose(gradients);
+  });
+});
