@@ -66,6 +66,8 @@ const GRADIENTS: Record<string, { inputsToSave?: string[]; outputsToSave?: boole
       inputsToSave: ["x"],
       gradFunc: (dy, [x], { axis }) => ({ x: () => unreduce(dy, x!, axis, (n) => n) }),
     },
+    // avgPool casts its result to the input dtype, so Cast sits on the path too.
+    Cast: { gradFunc: (dy) => ({ x: () => tf.clone(dy) }) },
     Reshape: { inputsToSave: ["x"], gradFunc: (dy, [x]) => ({ x: () => tf.reshape(dy, x!.shape) }) },
     Reverse: { gradFunc: (dy, _, { dims }) => ({ x: () => tf.reverse(dy, dims as number[]) }) },
     Slice: {
