@@ -6,7 +6,8 @@ import { computeTargets, disposeTargets, styleTransferObjective } from "../src/e
 import { gaussianNoise } from "../src/engine/random.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
 import { Vgg19Features } from "../src/engine/vgg19.js";
-import { patternImage, stripesImage, tinyWeights } from "./engine-helpers.js";
+import { patternImage, stripesImage } from "./engine-helpers.js";
+import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 
 beforeAll(async () => {
   await initBackend({ forced: "cpu" });
@@ -65,7 +66,7 @@ describe("fast gradients", () => {
   });
 
   it("the whole style-transfer objective has the same gradient through a small network", () => {
-    const weights = tinyWeights(5, 6); // up to block3_conv1: two poolings
+    const weights = tinyVggWeights({ layers: 5, channels: [6] }); // up to block3_conv1: two poolings
     const spec = {
       contentWeight: 1,
       styleWeight: 10,

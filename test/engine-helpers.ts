@@ -1,25 +1,6 @@
-/** Shared inputs for the engine tests: tiny seeded VGG-shaped weights and small synthetic images. */
+/** Small synthetic images shared by the engine tests (tiny weights come from fixtures/tiny-vgg.ts). */
 
-import { gaussianNoise } from "../src/engine/random.js";
-import type { ConvWeights, RgbImage, VggWeights } from "../src/engine/types.js";
-import { VGG19_CONVS } from "../src/engine/vgg19-spec.js";
-
-/** The first `layers` VGG19 convs with `channels` filters each, He-initialised from `seed`. */
-export function tinyWeights(layers: number, channels = 4, seed = 1): VggWeights {
-  const map = new Map<string, ConvWeights>();
-  let cin = 3;
-  for (const [i, spec] of VGG19_CONVS.slice(0, layers).entries()) {
-    const noise = gaussianNoise(9 * cin * channels + channels, seed * 1000 + i);
-    const scale = Math.sqrt(2 / (9 * cin));
-    map.set(spec.name, {
-      kernelShape: [3, 3, cin, channels],
-      kernel: noise.subarray(0, 9 * cin * channels).map((v) => v * scale),
-      bias: noise.subarray(9 * cin * channels).map((v) => v * 0.1),
-    });
-    cin = channels;
-  }
-  return map;
-}
+import type { RgbImage } from "../src/engine/types.js";
 
 /** A smooth colourful test pattern with some texture, deterministic for a given seed. */
 export function patternImage(width: number, height: number, seed = 0): RgbImage {

@@ -11,7 +11,8 @@ import {
 } from "../src/engine/losses.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
 import { Vgg19Features } from "../src/engine/vgg19.js";
-import { patternImage, stripesImage, tinyWeights } from "./engine-helpers.js";
+import { patternImage, stripesImage } from "./engine-helpers.js";
+import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 
 const LAYERS = ["relu1_1", "relu2_1", "relu2_2", "relu3_1"];
 let net: Vgg19Features;
@@ -19,8 +20,11 @@ let maxPoolNet: Vgg19Features;
 
 beforeAll(async () => {
   await initBackend({ forced: "cpu" });
-  net = new Vgg19Features(tinyWeights(5, 6), { layers: LAYERS, pooling: "avg" });
-  maxPoolNet = new Vgg19Features(tinyWeights(5, 6), { layers: LAYERS, pooling: "max" });
+  net = new Vgg19Features(tinyVggWeights({ layers: 5, channels: [6] }), { layers: LAYERS, pooling: "avg" });
+  maxPoolNet = new Vgg19Features(tinyVggWeights({ layers: 5, channels: [6] }), {
+    layers: LAYERS,
+    pooling: "max",
+  });
 });
 
 afterAll(() => {

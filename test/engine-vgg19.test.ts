@@ -3,7 +3,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
 import { Vgg19Features } from "../src/engine/vgg19.js";
-import { patternImage, tinyWeights } from "./engine-helpers.js";
+import { patternImage } from "./engine-helpers.js";
+import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 
 beforeAll(async () => {
   await initBackend({ forced: "cpu" });
@@ -12,7 +13,7 @@ beforeAll(async () => {
 describe("Vgg19Features", () => {
   it("returns the requested layers at the right resolutions and frees its kernels on dispose", () => {
     const before = tf.memory().numTensors;
-    const net = new Vgg19Features(tinyWeights(5, 4), {
+    const net = new Vgg19Features(tinyVggWeights({ layers: 5, channels: [4] }), {
       layers: ["relu1_1", "conv2_2", "relu3_1"],
       pooling: "max",
     });
@@ -32,7 +33,7 @@ describe("Vgg19Features", () => {
   });
 
   it("applies Caffe preprocessing: RGB 0..255 in, BGR minus the ImageNet mean into block1_conv1", () => {
-    const weights = tinyWeights(1, 3);
+    const weights = tinyVggWeights({ layers: 1, channels: [3] });
     const w = weights.get("block1_conv1")!;
     const net = new Vgg19Features(weights, { layers: ["conv1_1"], pooling: "max" });
     const image = imageToTensor(patternImage(8, 8));
@@ -48,7 +49,7 @@ describe("Vgg19Features", () => {
   });
 
   it("pools with max or average as asked", () => {
-    const weights = tinyWeights(3, 4);
+    const weights = tinyVggWeights({ layers: 3, channels: [4] });
     const image = imageToTensor(patternImage(16, 16));
     const means = (["max", "avg"] as const).map((pooling) => {
       const net = new Vgg19Features(weights, { layers: ["relu2_1"], pooling });
@@ -62,16 +63,26 @@ describe("Vgg19Features", () => {
 
   it("names the missing layer and the available ones when the weights stop early", () => {
     const make = () =>
-      new Vgg19Features(tinyWeights(8, 4), { layers: ["relu1_1", "relu4_1"], pooling: "max" });
+      new Vgg19Features(tinyVggWeights({ layers: 8, channels: [4] }), {
+        layers: ["relu1_1", "relu4_1"],
+        pooling: "max",
+      });
     expect(make).toThrow(/lack block4_conv1, needed for relu4_1/);
     expect(make).toThrow(/available: block1_conv1, block1_conv2, .*block3_conv4$/);
   });
 
   it("rejects unknown layer names and images too small for the deepest layer", () => {
-    expect(() => new Vgg19Features(tinyWeights(2), { layers: ["relu9_1"], pooling: "max" })).toThrow(
-      /unknown VGG19 layer "relu9_1"/,
-    );
-    const net = new Vgg19Features(tinyWeights(5), { layers: ["relu3_1"], pooling: "max" });
+    expect(
+      () =>
+        new Vgg19Features(tinyVggWeights({ layers: 2, channels: [4] }), {
+          layers: ["relu9_1"],
+          pooling: "max",
+        }),
+    ).toThrow(/unknown VGG19 layer "relu9_1"/);
+    const net = new Vgg19Features(tinyVggWeights({ layers: 5, channels: [4] }), {
+      layers: ["relu3_1"],
+      pooling: "max",
+    });
     const image = imageToTensor(patternImage(16, 3));
     expect(() => net.features(image)).toThrow(/too small.*at least 4 px/);
     image.dispose();
@@ -79,8 +90,8 @@ describe("Vgg19Features", () => {
   });
 
   it("checks that layer shapes chain", () => {
-    const weights = new Map(tinyWeights(2, 4));
-    weights.set("block1_conv2", tinyWeights(2, 5).get("block1_conv2")!);
+    const weights = new Map(tinyVggWeights({ layers: 2, channels: [4] }));
+    weights.set("block1_conv2", tinyVggWeights({ layers: 2, channels: [5] }).get("block1_conv2")!);
     expect(() => new Vgg19Features(weights, { layers: ["relu1_2"], pooling: "max" })).toThrow(
       /block1_conv2: expects 5 input channels but the previous layer gives 4/,
     );
