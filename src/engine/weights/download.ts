@@ -1,0 +1,205 @@
+import { createHash } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
+import path from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Checksum } from "./manifest.js";
+
+/**
+ * Downloads one file so that `dest` only ever holds a complete, verified copy: bytes go to
+ * `dest + ".partial"`, an interrupted download resumes with an HTTP Range request, and only a file whose
+ * size and checksum match is renamed (atomically) to `dest`.
+ */
+
+export interface DownloadProgress {
+  /** Bytes on disk so far, including a resumed partial file. */
+  readonly receivedBytes: number;
+  /** Expected size when known. */
+  readonly totalBytes: number | undefined;
+}
+
+export interface DownloadOptions {
+  readonly url: string;
+  readonly dest: string;
+  /** Expected size; checked before the checksum and used for resuming. */
+  readonly bytes?: number;
+  readonly checksum: Checksum;
+  /** Extra attempts after the first on network errors, 5xx/429 answers and short reads (default 4). */
+  readonly retries?: number;
+  /** First backoff delay; doubles each retry (default 1000 ms). */
+  readonly retryDelayMs?: number;
+  readonly onProgress?: (progress: DownloadProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface DownloadResult {
+  readonly dest: string;
+  readonly bytes: number;
+  /** True when `dest` already held a verified copy and nothing was fetched. */
+  readonly skipped: boolean;
+  readonly attempts: number;
+}
+
+export class DownloadError extends Error {
+  override name = "DownloadError";
+  constructor(
+    readonly url: string,
+    message: string,
+    /** Worth another attempt (network trouble) rather than a fault that will repeat. */
+    readonly retryable: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+const MAX_RETRY_DELAY_MS = 30_000;
+
+export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
+  const { url, dest, checksum, signal } = options;
+  const retries = options.retries ?? 4;
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const partial = `${dest}.partial`;
+
+  if (await isVerified(dest, options.bytes, checksum)) {
+    return { dest, bytes: (await stat(dest)).size, skipped: true, attempts: 0 };
+  }
+  await mkdir(path.dirname(dest), { recursive: true });
+
+  let lastError: DownloadError | undefined;
+  for (let attempt = 1; attempt <= retries + 1; attempt++) {
+    signal?.throwIfAborted();
+    if (attempt > 1) {
+      await sleep(Math.min(retryDelayMs * 2 ** (attempt - 2), MAX_RETRY_DELAY_MS), undefined, { signal });
+    }
+    let resumedFrom = 0;
+    try {
+      resumedFrom = await fetchInto(partial, options);
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason;
+      lastError = asDownloadError(url, error);
+      if (!lastError.retryable) break;
+      continue;
+    }
+
+    const size = (await stat(partial)).size;
+    if (options.bytes !== undefined && size !== options.bytes) {
+      await rm(partial, { force: true });
+      lastError = new DownloadError(url, `${url}: got ${size} bytes, expected ${options.bytes}`, false);
+      break;
+    }
+    const actual = await hashFile(partial, checksum.algorithm);
+    if (actual !== checksum.hex) {
+      await rm(partial, { force: true });
+      const detail = `${checksum.algorithm} ${actual}, expected ${checksum.hex}`;
+      // Bytes appended to a stale partial file can be the culprit: try once more from scratch.
+      lastError = new DownloadError(url, `checksum mismatch for ${url} (${detail})`, resumedFrom > 0);
+      if (lastError.retryable) continue;
+      break;
+    }
+    await rename(partial, dest);
+    return { dest, bytes: size, skipped: false, attempts: attempt };
+  }
+  const why = lastError?.message ?? "unknown error";
+  const kept = (await exists(partial)) ? ` The partial file ${partial} is kept; run again to resume.` : "";
+  throw new DownloadError(url, `could not download ${path.basename(dest)}: ${why}.${kept}`, false, {
+    cause: lastError,
+  });
+}
+
+/**
+ * One HTTP request, appending to the partial file when the server honours the Range request and
+ * starting over otherwise. Resolves once the body is on disk (possibly short: the caller checks);
+ * returns the offset it resumed from.
+ */
+async function fetchInto(partial: string, options: DownloadOptions): Promise<number> {
+  const { url, signal, onProgress } = options;
+  let offset = (await stat(partial).catch(() => undefined))?.size ?? 0;
+  if (options.bytes !== undefined && offset > options.bytes) {
+    await rm(partial, { force: true });
+    offset = 0;
+  }
+  if (options.bytes !== undefined && offset === options.bytes) return offset; // complete; verify it
+
+  const response = await fetch(url, {
+    headers: offset > 0 ? { Range: `bytes=${offset}-` } : {},
+    ...(signal ? { signal } : {}),
+  });
+  if (response.status === 416 && offset > 0) {
+    // The server cannot serve from our offset: the partial file is not a prefix of this file.
+    await response.body?.cancel();
+    await rm(partial, { force: true });
+    throw new DownloadError(url, `${url}: server rejected resuming at byte ${offset}`, true);
+  }
+  if (!response.ok || !response.body) {
+    await response.body?.cancel();
+    const retryable = response.status >= 500 || response.status === 429 || response.status === 408;
+    throw new DownloadError(url, `${url} answered HTTP ${response.status} ${response.statusText}`, retryable);
+  }
+
+  const resumed = response.status === 206;
+  if (resumed && contentRangeStart(response) !== offset) {
+    await response.body.cancel();
+    await rm(partial, { force: true });
+    throw new DownloadError(url, `${url}: server sent a different byte range than asked for`, true);
+  }
+  if (!resumed) offset = 0;
+  const length = Number(response.headers.get("content-length") ?? Number.NaN);
+  const totalBytes = options.bytes ?? (Number.isFinite(length) ? offset + length : undefined);
+
+  let receivedBytes = offset;
+  onProgress?.({ receivedBytes, totalBytes });
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      receivedBytes += chunk.length;
+      onProgress?.({ receivedBytes, totalBytes });
+      done(null, chunk);
+    },
+  });
+  await pipeline(
+    Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+    counter,
+    createWriteStream(partial, { flags: resumed ? "a" : "w" }),
+    ...(signal ? [{ signal }] : []),
+  );
+  if (totalBytes !== undefined && receivedBytes < totalBytes) {
+    throw new DownloadError(
+      url,
+      `${url}: connection ended after ${receivedBytes} of ${totalBytes} bytes`,
+      true,
+    );
+  }
+  return resumed ? offset : 0;
+}
+
+function contentRangeStart(response: Response): number | undefined {
+  const match = /^bytes (\d+)-/.exec(response.headers.get("content-range") ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+function asDownloadError(url: string, error: unknown): DownloadError {
+  if (error instanceof DownloadError) return error;
+  // fetch and stream failures (reset, refused, DNS, "terminated") are worth retrying.
+  const cause = (error as { cause?: { message?: string } }).cause?.message;
+  const message = `${url}: ${(error as Error).message}${cause ? ` (${cause})` : ""}`;
+  return new DownloadError(url, message, true, { cause: error });
+}
+
+async function isVerified(file: string, bytes: number | undefined, checksum: Checksum): Promise<boolean> {
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile() || (bytes !== undefined && info.size !== bytes)) return false;
+  return (await hashFile(file, checksum.algorithm)) === checksum.hex;
+}
+
+export async function hashFile(file: string, algorithm: Checksum["algorithm"]): Promise<string> {
+  const hash = createHash(algorithm);
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+async function exists(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => undefined)) !== undefined;
+}
