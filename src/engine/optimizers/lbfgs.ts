@@ -1,0 +1,152 @@
+import * as tf from "@tensorflow/tfjs-core";
+import type { Objective } from "../losses.js";
+import type { LossBreakdown } from "../types.js";
+import { type ImageOptimizer, lossAndGradient, PIXEL_MAX, PIXEL_MIN, readLosses, swap } from "./optimizer.js";
+
+export interface LbfgsOptions {
+  /** Curvature pairs kept (torch and neural-style use 100; 10 is usual and enough here). */
+  readonly historySize?: number;
+  /** Step length along the quasi-Newton direction (1 is the natural step). */
+  readonly learningRate?: number;
+  /** Halvings of the step tried when it does not decrease the loss enough. */
+  readonly maxBacktracks?: number;
+}
+
+interface Pair {
+  readonly s: tf.Tensor4D;
+  readonly y: tf.Tensor4D;
+  /** 1 / (sᵀy) */
+  readonly rho: number;
+}
+
+/** Armijo sufficient-decrease constant. */
+const ARMIJO = 1e-4;
+
+/**
+ * Limited-memory BFGS (Nocedal 1980) on the image, with the two-loop recursion and a bounded history.
+ * The step is torch's: length 1 along the quasi-Newton direction (the very first one scaled to
+ * min(1, 1/‖g‖₁)); a backtracking Armijo check halves it only when it fails, so a step usually costs one
+ * evaluation, and that evaluation also gives the next gradient. Iterates are projected onto 0..255 and the
+ * curvature pair uses the projected move, skipped when sᵀy is not positive.
+ */
+export class Lbfgs implements ImageOptimizer {
+  private x: tf.Tensor4D;
+  private grad: tf.Tensor4D | undefined;
+  private loss = 0;
+  private readonly history: Pair[] = [];
+  private readonly historySize: number;
+  private readonly learningRate: number;
+  private readonly maxBacktracks: number;
+  private iterations = 0;
+
+  constructor(
+    private readonly objective: Objective,
+    initial: tf.Tensor4D,
+    options: LbfgsOptions = {},
+  ) {
+    this.historySize = options.historySize ?? 10;
+    this.learningRate = options.learningRate ?? 1;
+    this.maxBacktracks = options.maxBacktracks ?? 4;
+    this.x = tf.clone(initial);
+  }
+
+  /** One quasi-Newton iteration; resolves to the losses at the new point. */
+  async step(): Promise<LossBreakdown> {
+    if (!this.grad) {
+      const first = lossAndGradient(this.objective, this.x);
+      this.grad = first.grad;
+      this.loss = (await readLosses(first.terms)).total;
+    }
+    const grad = this.grad;
+    let direction = this.direction(grad);
+    let slope = await scalarOf(tf.tidy(() => tf.sum(tf.mul(grad, direction))));
+    if (!(slope < 0)) {
+      // Not a descent direction (stale curvature): restart from steepest descent.
+      this.clearHistory();
+      direction.dispose();
+      direction = tf.neg(grad);
+      slope = -(await scalarOf(tf.tidy(() => tf.sum(tf.square(grad)))));
+    }
+    let length = this.learningRate;
+    if (this.iterations === 0)
+      length *= Math.min(1, 1 / (await scalarOf(tf.tidy(() => tf.sum(tf.abs(grad))))));
+
+    for (let attempt = 0; ; attempt++) {
+      const candidate = tf.tidy(
+        () => tf.clipByValue(tf.add(this.x, tf.mul(direction, length)), PIXEL_MIN, PIXEL_MAX) as tf.Tensor4D,
+      );
+      const { terms, grad: nextGrad } = lossAndGradient(this.objective, candidate);
+      const losses = await readLosses(terms);
+      const accepted = losses.total <= this.loss + ARMIJO * length * slope || attempt >= this.maxBacktracks;
+      if (!accepted) {
+        tf.dispose([candidate, nextGrad]);
+        length /= 2;
+        continue;
+      }
+      direction.dispose();
+      await this.remember(candidate, nextGrad);
+      this.x = swap(this.x, candidate);
+      this.grad = swap(grad, nextGrad);
+      this.loss = losses.total;
+      this.iterations += 1;
+      return losses;
+    }
+  }
+
+  output(): tf.Tensor4D {
+    return tf.clone(this.x);
+  }
+
+  dispose(): void {
+    this.clearHistory();
+    tf.dispose([this.x, ...(this.grad ? [this.grad] : [])]);
+    this.grad = undefined;
+  }
+
+  /** −H·g by the two-loop recursion over the stored pairs (newest last). */
+  private direction(grad: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => {
+      let q: tf.Tensor = grad;
+      const alphas: tf.Scalar[] = [];
+      for (let i = this.history.length - 1; i >= 0; i--) {
+        const { s, y, rho } = this.history[i]!;
+        const alpha = tf.mul(tf.sum(tf.mul(s, q)), rho) as tf.Scalar;
+        alphas[i] = alpha;
+        q = tf.sub(q, tf.mul(y, alpha));
+      }
+      const newest = this.history[this.history.length - 1];
+      // Initial Hessian scaling γ = sᵀy / yᵀy from the newest pair.
+      let r = newest ? tf.mul(q, tf.div(1 / newest.rho, tf.sum(tf.square(newest.y)))) : q;
+      for (const [i, { s, y, rho }] of this.history.entries()) {
+        const beta = tf.mul(tf.sum(tf.mul(y, r)), rho);
+        r = tf.add(r, tf.mul(s, tf.sub(alphas[i]!, beta)));
+      }
+      return tf.neg(r) as tf.Tensor4D;
+    });
+  }
+
+  private async remember(next: tf.Tensor4D, nextGrad: tf.Tensor4D): Promise<void> {
+    const s = tf.sub(next, this.x) as tf.Tensor4D;
+    const y = tf.sub(nextGrad, this.grad!) as tf.Tensor4D;
+    const sy = await scalarOf(tf.tidy(() => tf.sum(tf.mul(s, y))));
+    if (!(sy > 1e-10)) {
+      tf.dispose([s, y]);
+      return;
+    }
+    this.history.push({ s, y, rho: 1 / sy });
+    if (this.history.length > this.historySize) {
+      const oldest = this.history.shift()!;
+      tf.dispose([oldest.s, oldest.y]);
+    }
+  }
+
+  private clearHistory(): void {
+    for (const { s, y } of this.history.splice(0)) tf.dispose([s, y]);
+  }
+}
+
+async function scalarOf(t: tf.Tensor): Promise<number> {
+  const [value] = await t.data();
+  t.dispose();
+  return value!;
+}

@@ -1,0 +1,122 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initBackend } from "../src/engine/backend.js";
+import {
+  computeTargets,
+  disposeTargets,
+  type Objective,
+  styleTransferObjective,
+  type Targets,
+} from "../src/engine/losses.js";
+import { Adam } from "../src/engine/optimizers/adam.js";
+import { Lbfgs } from "../src/engine/optimizers/lbfgs.js";
+import type { ImageOptimizer } from "../src/engine/optimizers/optimizer.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
+import { Vgg19Features } from "../src/engine/vgg19.js";
+import { patternImage, stripesImage } from "./engine-helpers.js";
+import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
+
+let net: Vgg19Features;
+let targets: Targets;
+let objective: Objective;
+let start: tf.Tensor4D;
+
+beforeAll(async () => {
+  await initBackend({ forced: "cpu" });
+  net = new Vgg19Features(tinyVggWeights({ layers: 3, channels: [8] }), {
+    layers: ["relu1_1", "relu2_1"],
+    pooling: "avg",
+  });
+  const spec = {
+    contentWeight: 1,
+    styleWeight: 100,
+    tvWeight: 0.01,
+    contentLayers: ["relu2_1"],
+    styleLayers: [
+      { layer: "relu1_1", weight: 1 },
+      { layer: "relu2_1", weight: 1 },
+    ],
+  };
+  const content = imageToTensor(patternImage(24, 20));
+  const style = imageToTensor(stripesImage(24, 24));
+  targets = computeTargets(net, spec, content, [{ image: style, weight: 1 }]);
+  objective = styleTransferObjective(net, spec, targets);
+  start = content;
+  style.dispose();
+});
+
+afterAll(() => {
+  disposeTargets(targets);
+  net.dispose();
+  start.dispose();
+});
+
+function totalAt(image: tf.Tensor4D): number {
+  return tf.tidy(() => objective(image).total.dataSync()[0]!);
+}
+
+/** Runs `steps` steps; checks the tensor count stays flat from the second step on and returns to start. */
+async function run(make: () => ImageOptimizer, steps: number) {
+  const before = tf.memory().numTensors;
+  const optimizer = make();
+  const counts: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    losses.push((await optimizer.step()).total);
+    counts.push(tf.memory().numTensors);
+  }
+  const output = optimizer.output();
+  const final = totalAt(output);
+  const [min, max] = tf.tidy(() => [tf.min(output).dataSync()[0]!, tf.max(output).dataSync()[0]!]);
+  output.dispose();
+  optimizer.dispose();
+  return { losses, final, min, max, counts, leaked: tf.memory().numTensors - before };
+}
+
+describe("optimisers", () => {
+  it("Adam lowers the total loss substantially, stays in 0..255 and leaks nothing", async () => {
+    const initial = totalAt(start);
+    const r = await run(() => new Adam(objective, start, { learningRate: 4, averageDecay: 0.8 }), 40);
+    expect(r.final).toBeLessThan(initial * 0.3);
+    expect(r.min).toBeGreaterThanOrEqual(0);
+    expect(r.max).toBeLessThanOrEqual(255);
+    expect(new Set(r.counts).size).toBe(1);
+    expect(r.leaked).toBe(0);
+  });
+
+  it("L-BFGS lowers the total loss substantially, with a bounded history that is freed", async () => {
+    const initial = totalAt(start);
+    const r = await run(() => new Lbfgs(objective, start, { historySize: 3 }), 20);
+    expect(r.final).toBeLessThan(initial * 0.3);
+    expect(r.losses.at(-1)).toBeCloseTo(r.final, 0);
+    expect(r.min).toBeGreaterThanOrEqual(0);
+    expect(r.max).toBeLessThanOrEqual(255);
+    // The history fills up over the first three steps, then the count stays flat.
+    expect(new Set(r.counts.slice(4)).size).toBe(1);
+    expect(r.leaked).toBe(0);
+  });
+
+  it("L-BFGS beats Adam for the same number of evaluations on this smooth problem", async () => {
+    const adam = await run(() => new Adam(objective, start, { learningRate: 4, averageDecay: 0 }), 15);
+    const lbfgs = await run(() => new Lbfgs(objective, start), 14);
+    expect(lbfgs.final).toBeLessThan(adam.final);
+  });
+
+  it("Adam's output is the bias-corrected moving average of its iterates", async () => {
+    const adam = new Adam(objective, start, { learningRate: 4, averageDecay: 0.9 });
+    const atStart = adam.output();
+    // Before any step the average is exactly the initial image (bias correction removes the zero start).
+    expect(tf.max(tf.abs(tf.sub(atStart, start))).dataSync()[0]).toBeLessThan(1e-3);
+    await adam.step();
+    await adam.step();
+    const averaged = adam.output();
+    const last = (adam as unknown as { x: tf.Tensor4D }).x;
+    // After two steps it lies strictly between the start and the latest iterate.
+    const distance = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+    expect(distance(averaged, start)).toBeGreaterThan(0);
+    expect(distance(averaged, last)).toBeGreaterThan(0);
+    expect(distance(averaged, start)).toBeLessThan(distance(last, start));
+    tf.dispose([atStart, averaged]);
+    adam.dispose();
+  });
+});
