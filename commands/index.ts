@@ -1,0 +1,8 @@
+import type { Command } from "../src/bot/command.js";
+import * as help from "./help.js";
+import * as queue from "./queue.js";
+import * as styles from "./styles.js";
+import * as stylize from "./stylize.js";
+
+/** Every slash command the bot registers and answers. */
+export const commands: readonly Command[] = [stylize, styles, queue, help];

@@ -1,0 +1,139 @@
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  SlashCommandBuilder,
+} from "discord.js";
+import { AttachmentError, downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
+import type { BotContext } from "../src/bot/command.js";
+import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
+import { describePreset, MAX_CHOICES, PresetUnavailableError } from "../src/bot/presets.js";
+import { replyPrivately } from "../src/bot/replies.js";
+import { refuseWhenFull, startJob } from "../src/bot/start-job.js";
+import type { Quality } from "../src/engine/types.js";
+import { decodeImage, isImageInputError } from "../src/images/index.js";
+
+/** Discord's own bounds for the size option; the configured maximum is checked when the command runs. */
+const SIZE_RANGE = [64, 2048] as const;
+
+export const data = new SlashCommandBuilder()
+  .setName("stylize")
+  .setDescription("Paint your photo in the style of a famous artwork")
+  .addAttachmentOption((o) => o.setName("image").setDescription("The photo to paint").setRequired(true))
+  .addStringOption((o) =>
+    o
+      .setName("style")
+      .setDescription("The artwork whose style to use")
+      .setRequired(true)
+      .setAutocomplete(true),
+  )
+  .addStringOption((o) =>
+    o
+      .setName("strength")
+      .setDescription("How strongly the style takes over (default balanced)")
+      .addChoices(
+        { name: "subtle", value: "subtle" },
+        { name: "balanced", value: "balanced" },
+        { name: "strong", value: "strong" },
+      ),
+  )
+  .addStringOption((o) =>
+    o
+      .setName("quality")
+      .setDescription("fast previews, balanced (default) or hq — slower but finer")
+      .addChoices(
+        { name: "fast", value: "fast" },
+        { name: "balanced", value: "balanced" },
+        { name: "hq", value: "hq" },
+      ),
+  )
+  .addIntegerOption((o) =>
+    o
+      .setName("size")
+      .setDescription("Long edge of the result in pixels")
+      .setMinValue(SIZE_RANGE[0])
+      .setMaxValue(SIZE_RANGE[1]),
+  )
+  .addBooleanOption((o) =>
+    o.setName("preserve_colors").setDescription("Keep your photo's colours, take only the brushwork"),
+  )
+  .addIntegerOption((o) =>
+    o
+      .setName("seed")
+      .setDescription("Repeat a result exactly (shown under every image)")
+      .setMinValue(0)
+      .setMaxValue(MAX_SEED),
+  );
+
+export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
+  const { options } = interaction;
+  const attachment = options.getAttachment("image", true);
+  const styleId = options.getString("style", true);
+  const size = options.getInteger("size") ?? bot.config.images.defaultSize;
+
+  // Everything checkable without I/O is refused at once, privately, before the reply goes public.
+  const preset = bot.presets.get(styleId);
+  if (!preset) {
+    await replyPrivately(
+      interaction,
+      `I don't know the style “${styleId}”. Pick one from the list as you type, or see them all with /styles.`,
+    );
+    return;
+  }
+  if (size > bot.config.images.maxSize) {
+    await replyPrivately(
+      interaction,
+      `The largest size I paint is ${bot.config.images.maxSize} px — pick a smaller size.`,
+    );
+    return;
+  }
+  const precheck = precheckAttachment(attachment, bot.config.images.maxInputBytes);
+  if (precheck) {
+    await replyPrivately(interaction, precheck);
+    return;
+  }
+  if (await refuseWhenFull(interaction, bot)) return;
+
+  await interaction.deferReply();
+  let content: Awaited<ReturnType<typeof decodeImage>>["image"];
+  try {
+    const bytes = await downloadAttachment(attachment, bot.config.images.maxInputBytes);
+    ({ image: content } = await decodeImage(bytes, {
+      maxBytes: bot.config.images.maxInputBytes,
+      // Keep enough pixels for a later HD pass, no more.
+      maxEdge: bot.config.images.maxSize,
+    }));
+    await bot.presets.image(preset); // fail now, not in the queue, if the painting is missing
+  } catch (error) {
+    if (
+      error instanceof AttachmentError ||
+      isImageInputError(error) ||
+      error instanceof PresetUnavailableError
+    ) {
+      await replyPrivately(interaction, error.message);
+      return;
+    }
+    throw error;
+  }
+
+  await startJob(interaction, bot, {
+    content,
+    settings: {
+      presetId: preset.id,
+      strength: STRENGTH_CHOICES[(options.getString("strength") ?? "balanced") as StrengthName],
+      quality: (options.getString("quality") ?? "balanced") as Quality,
+      size,
+      preserveColors: options.getBoolean("preserve_colors") ?? false,
+      seed: options.getInteger("seed") ?? randomSeed(),
+    },
+  });
+}
+
+export async function autocomplete(interaction: AutocompleteInteraction, bot: BotContext): Promise<void> {
+  const typed = interaction.options.getFocused();
+  const choices = bot.presets.search(typed).map((preset) => ({
+    // Choice names are capped at 100 characters.
+    name: describePreset(preset).slice(0, 100),
+    value: preset.id,
+  }));
+  await interaction.respond(choices.slice(0, MAX_CHOICES));
+}

@@ -1,0 +1,43 @@
+import { existsSync } from "node:fs";
+import { REST, Routes } from "discord.js";
+import { commands } from "../commands/index.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+/**
+ * `npm run deploy-commands`: registers the slash commands with Discord. With DEV_GUILD_ID set they go to
+ * that guild only (instant, for development); without it they are registered globally (production).
+ * Registration replaces the whole set, so removed commands disappear too.
+ */
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+if (existsSync(".env")) process.loadEnvFile(".env");
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+const { discordToken, applicationId, devGuildId } = config;
+if (!discordToken || !applicationId) {
+  fail("deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (see .env.example).");
+}
+
+const body = commands.map((command) => command.data.toJSON());
+const rest = new REST().setToken(discordToken);
+const route = devGuildId
+  ? Routes.applicationGuildCommands(applicationId, devGuildId)
+  : Routes.applicationCommands(applicationId);
+try {
+  const registered = (await rest.put(route, { body })) as unknown[];
+  process.stdout.write(
+    `Registered ${registered.length} command(s) ${devGuildId ? `in guild ${devGuildId}` : "globally (may take a while to appear)"}: ` +
+      `${body.map((c) => `/${c.name}`).join(", ")}\n`,
+  );
+} catch (error) {
+  fail(`Could not register the commands: ${error instanceof Error ? error.message : String(error)}`);
+}

@@ -1,0 +1,99 @@
+import type { ButtonInteraction } from "discord.js";
+import type { BotContext } from "./command.js";
+import { type JobAction, parseButtonId } from "./custom-ids.js";
+import { clampStrength, type JobSettings, randomSeed, STRENGTH_STEP } from "./job.js";
+import { replyPrivately } from "./replies.js";
+import { refuseWhenFull, startJob } from "./start-job.js";
+import { stylesPage } from "./styles-browser.js";
+
+/**
+ * The one handler for every button the bot ever sent. Ids are `action:argument`, so nothing about the
+ * message needs to be remembered to route a click; only a job's photo does (kept for recent jobs).
+ */
+export async function handleButton(interaction: ButtonInteraction, bot: BotContext): Promise<void> {
+  const id = parseButtonId(interaction.customId);
+  if (!id) {
+    await replyPrivately(
+      interaction,
+      "That button belongs to an older version of this bot — run the command again.",
+    );
+    return;
+  }
+  if (id.kind === "styles") {
+    await interaction.deferUpdate();
+    await interaction.editReply(await stylesPage(bot.presets, id.page));
+    return;
+  }
+  if (id.action === "cancel") {
+    await cancel(interaction, bot, id.jobId);
+    return;
+  }
+  await followUpJob(interaction, bot, id.action, id.jobId);
+}
+
+async function cancel(interaction: ButtonInteraction, bot: BotContext, jobId: string): Promise<void> {
+  const job = bot.jobs.find(jobId);
+  if (job && job.userId !== interaction.user.id) {
+    await replyPrivately(interaction, `Only <@${job.userId}>, who started this job, can cancel it.`);
+    return;
+  }
+  const outcome = bot.jobs.cancel(jobId, interaction.user.id);
+  if (outcome === "cancelled") {
+    // The job's own message is edited by the job service; just acknowledge the click.
+    await interaction.deferUpdate();
+    return;
+  }
+  await replyPrivately(interaction, "That job has already finished, so there is nothing to cancel.");
+}
+
+function nextSettings(
+  action: Exclude<JobAction, "cancel">,
+  settings: JobSettings,
+  maxSize: number,
+): JobSettings {
+  switch (action) {
+    case "reroll":
+      return { ...settings, seed: randomSeed() };
+    case "stronger":
+      return { ...settings, strength: clampStrength(settings.strength + STRENGTH_STEP) };
+    case "weaker":
+      return { ...settings, strength: clampStrength(settings.strength - STRENGTH_STEP) };
+    case "hd":
+      // Same seed and balance, larger and finer: a refined pass of the image they liked.
+      return { ...settings, size: Math.min(maxSize, settings.size * 2), quality: "hq" };
+  }
+}
+
+async function followUpJob(
+  interaction: ButtonInteraction,
+  bot: BotContext,
+  action: Exclude<JobAction, "cancel">,
+  jobId: string,
+): Promise<void> {
+  const job = bot.jobs.find(jobId);
+  if (!job) {
+    await replyPrivately(
+      interaction,
+      "I no longer have the photo for that result (it's too old, or the bot restarted) — run /stylize again.",
+    );
+    return;
+  }
+  if (job.userId !== interaction.user.id) {
+    await replyPrivately(
+      interaction,
+      `Only <@${job.userId}> can re-run their own photo — try /stylize with yours!`,
+    );
+    return;
+  }
+  if (await refuseWhenFull(interaction, bot)) return;
+  const settings = nextSettings(action, job.settings, bot.config.images.maxSize);
+  if (action === "hd" && settings.size === job.settings.size && job.settings.quality === "hq") {
+    await replyPrivately(
+      interaction,
+      `That's already the largest, finest version I make (${settings.size} px, hq).`,
+    );
+    return;
+  }
+  await interaction.deferReply();
+  await startJob(interaction, bot, { settings, content: job.content, parentId: job.id });
+}

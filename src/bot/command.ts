@@ -1,0 +1,24 @@
+import type {
+  AutocompleteInteraction,
+  ChatInputCommandInteraction,
+  RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from "discord.js";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { JobService } from "./job-service.js";
+import type { PresetCatalog } from "./presets.js";
+
+/** What command handlers get besides their interaction. */
+export interface BotContext {
+  readonly config: Config;
+  readonly jobs: JobService;
+  readonly presets: PresetCatalog;
+  readonly log: Logger;
+}
+
+/** One slash command, the discord.js guide's layout: `data` to register, `execute` to run. */
+export interface Command {
+  readonly data: { readonly name: string; toJSON(): RESTPostAPIChatInputApplicationCommandsJSONBody };
+  execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void>;
+  autocomplete?(interaction: AutocompleteInteraction, bot: BotContext): Promise<void>;
+}

@@ -1,0 +1,104 @@
+import { Client, type ClientOptions, Events, GatewayIntentBits, type RateLimitData } from "discord.js";
+import { commands as defaultCommands } from "../../commands/index.js";
+import type { Config } from "../config.js";
+import type { StylizeOptions } from "../engine/types.js";
+import { createLogger, type Logger } from "../log.js";
+import { EnginePool } from "../queue/engine-pool.js";
+import type { BotContext, Command } from "./command.js";
+import { createInteractionHandler } from "./interactions.js";
+import { type Engine, JobService } from "./job-service.js";
+import { PresetCatalog } from "./presets.js";
+
+/**
+ * Assembles the bot: discord.js client, engine workers, job service and handlers. Nothing connects until
+ * start(), and tests swap in a loopback Discord (clientOptions.rest.api) and a bundled worker script.
+ */
+
+export interface BotOptions {
+  readonly clientOptions?: Partial<ClientOptions>;
+  readonly log?: Logger;
+  /** Defaults to engine worker threads from the compiled worker script. */
+  readonly engine?: Engine & { warmUp?(): Promise<unknown>; close?(): Promise<void> };
+  readonly workerScript?: URL | string;
+  readonly engineOverrides?: Partial<StylizeOptions>;
+  readonly commands?: readonly Command[];
+}
+
+export interface Bot {
+  readonly client: Client;
+  readonly jobs: JobService;
+  readonly context: BotContext;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Edits of a job's message give up on a rate limit instead of waiting in discord.js's queue: a progress
+ * frame is then dropped and the final result is retried by the job service, so frames never pile up.
+ */
+function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
+  return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
+}
+
+export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
+  const log = options.log ?? createLogger({ level: config.logLevel });
+  const presets = await PresetCatalog.load(config.presetsManifest, config.modelsDir);
+  const engine =
+    options.engine ??
+    new EnginePool({
+      size: config.queue.concurrency,
+      script: options.workerScript,
+      log: log.child({ component: "engine" }),
+      workerData: {
+        weightsLocation: config.weightsLocation,
+        backend: config.backend,
+        logLevel: config.logLevel,
+      },
+    });
+  const jobs = new JobService({
+    engine,
+    presets,
+    log: log.child({ component: "jobs" }),
+    concurrency: config.queue.concurrency,
+    perUserLimit: config.queue.perUserLimit,
+    globalCap: config.queue.globalCap,
+    progressIntervalMs: config.progressIntervalMs,
+    engineOverrides: options.engineOverrides,
+  });
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    ...options.clientOptions,
+    rest: { rejectOnRateLimit: rejectMessageEditsOnRateLimit, ...options.clientOptions?.rest },
+  });
+  const context: BotContext = { config, jobs, presets, log };
+  const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
+  client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
+  client.once(Events.ClientReady, (ready) =>
+    log.info(
+      { user: ready.user.tag, guilds: ready.guilds.cache.size, presets: presets.presets.length },
+      "bot ready",
+    ),
+  );
+  client.on(Events.Error, (error) => log.error({ err: error }, "discord client error"));
+  client.on(Events.Warn, (message) => log.warn(message));
+
+  return {
+    client,
+    jobs,
+    context,
+    async start() {
+      if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
+      // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
+      void engine.warmUp?.().then(
+        (backend) => log.info({ backend }, "engine ready"),
+        (error: unknown) => log.error({ err: error }, "engine not ready; jobs will fail until this is fixed"),
+      );
+      await client.login(config.discordToken);
+    },
+    async stop() {
+      jobs.close();
+      await client.destroy();
+      await engine.close?.();
+    },
+  };
+}

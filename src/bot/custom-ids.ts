@@ -1,0 +1,33 @@
+/**
+ * Button ids carry everything a handler needs (`action:argument`), so one global handler serves every
+ * button, including those on messages sent before a restart. Discord caps custom ids at 100 characters.
+ */
+
+export const JOB_ACTIONS = ["cancel", "reroll", "stronger", "weaker", "hd"] as const;
+export type JobAction = (typeof JOB_ACTIONS)[number];
+
+export type ButtonId = { kind: "job"; action: JobAction; jobId: string } | { kind: "styles"; page: number };
+
+export function jobButtonId(action: JobAction, jobId: string): string {
+  return `${action}:${jobId}`;
+}
+
+export function stylesPageId(page: number): string {
+  return `styles:${page}`;
+}
+
+/** Undefined for ids this bot never made (or made by an older, incompatible version). */
+export function parseButtonId(customId: string): ButtonId | undefined {
+  const separator = customId.indexOf(":");
+  if (separator < 0) return undefined;
+  const action = customId.slice(0, separator);
+  const argument = customId.slice(separator + 1);
+  if (action === "styles") {
+    const page = Number(argument);
+    return Number.isInteger(page) && page >= 0 ? { kind: "styles", page } : undefined;
+  }
+  if ((JOB_ACTIONS as readonly string[]).includes(action) && /^[A-Za-z0-9_-]{1,64}$/.test(argument)) {
+    return { kind: "job", action: action as JobAction, jobId: argument };
+  }
+  return undefined;
+}

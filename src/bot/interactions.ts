@@ -1,0 +1,42 @@
+import type { Interaction } from "discord.js";
+import { handleButton } from "./buttons.js";
+import type { BotContext, Command } from "./command.js";
+import { replyPrivately } from "./replies.js";
+
+/**
+ * Routes every interaction to its command or button handler. Nothing a member sends may crash the bot:
+ * every handler error is logged here and answered with a polite ephemeral message where still possible.
+ */
+export function createInteractionHandler(commands: readonly Command[], bot: BotContext) {
+  const byName = new Map(commands.map((command) => [command.data.name, command]));
+
+  return async function handleInteraction(interaction: Interaction): Promise<void> {
+    const log = bot.log.child({ interactionId: interaction.id, userId: interaction.user.id });
+    try {
+      if (interaction.isChatInputCommand()) {
+        const command = byName.get(interaction.commandName);
+        if (!command) {
+          await replyPrivately(
+            interaction,
+            "I don't know that command any more — it may have just been removed.",
+          );
+          return;
+        }
+        log.debug({ command: interaction.commandName }, "command");
+        await command.execute(interaction, bot);
+      } else if (interaction.isAutocomplete()) {
+        await byName.get(interaction.commandName)?.autocomplete?.(interaction, bot);
+      } else if (interaction.isButton()) {
+        log.debug({ customId: interaction.customId }, "button");
+        await handleButton(interaction, bot);
+      }
+    } catch (error) {
+      log.error({ err: error }, "interaction handler failed");
+      if (interaction.isRepliable()) {
+        await replyPrivately(interaction, "Sorry — something went wrong on my side. Please try again.").catch(
+          (replyError) => log.warn({ err: replyError }, "could not tell the member about the failure"),
+        );
+      }
+    }
+  };
+}

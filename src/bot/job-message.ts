@@ -1,0 +1,98 @@
+import { type Client, DiscordAPIError, RESTJSONErrorCodes, type RepliableInteraction } from "discord.js";
+import type { Logger } from "../log.js";
+import { rateLimitDelayMs } from "./throttled-editor.js";
+import type { ReplyPayload } from "./views.js";
+
+/**
+ * The one message that shows a job from queue to result. It starts as the interaction's (deferred)
+ * reply, edited through the interaction webhook. Interaction tokens die after 15 minutes, so a job that
+ * outlives its token continues through the bot's own channel access: it edits the same message, or posts
+ * a new one mentioning the member if that is impossible.
+ */
+
+/** Switch to the channel a little before Discord's 15 minutes run out rather than risk a failed edit. */
+const TOKEN_LIFETIME_MS = 14 * 60 * 1000;
+
+const EXPIRED_TOKEN_CODES: ReadonlySet<number | string> = new Set([
+  RESTJSONErrorCodes.InvalidWebhookToken, // 50027
+  RESTJSONErrorCodes.UnknownWebhook, // 10015
+  RESTJSONErrorCodes.UnknownInteraction, // 10062
+]);
+
+function isExpiredToken(error: unknown): boolean {
+  return error instanceof DiscordAPIError && EXPIRED_TOKEN_CODES.has(error.code);
+}
+
+export class JobMessage {
+  readonly #interaction: RepliableInteraction;
+  readonly #client: Client;
+  readonly #userId: string;
+  readonly #log: Logger;
+  #messageId: string | undefined;
+  #viaChannel = false;
+
+  constructor(interaction: RepliableInteraction, log: Logger) {
+    this.#interaction = interaction;
+    this.#client = interaction.client;
+    this.#userId = interaction.user.id;
+    this.#log = log;
+  }
+
+  get channelId(): string | null {
+    return this.#interaction.channelId;
+  }
+
+  /** Largest file Discord accepts in this conversation (boosted guilds allow more). */
+  get attachmentSizeLimit(): number {
+    return this.#interaction.attachmentSizeLimit ?? 8 * 1024 * 1024;
+  }
+
+  get viaChannel(): boolean {
+    return this.#viaChannel;
+  }
+
+  async edit(payload: ReplyPayload): Promise<void> {
+    if (!this.#viaChannel && Date.now() - this.#interaction.createdTimestamp > TOKEN_LIFETIME_MS) {
+      this.#switchToChannel("the interaction token is about to expire");
+    }
+    if (!this.#viaChannel) {
+      try {
+        const message = await this.#interaction.editReply(payload);
+        this.#messageId = message.id;
+        return;
+      } catch (error) {
+        if (!isExpiredToken(error)) throw error;
+        this.#switchToChannel(`the interaction token was refused (${(error as DiscordAPIError).code})`);
+      }
+    }
+    await this.#editInChannel(payload);
+  }
+
+  #switchToChannel(reason: string): void {
+    this.#viaChannel = true;
+    this.#log.info({ reason }, "continuing in the channel instead of the interaction reply");
+  }
+
+  async #editInChannel(payload: ReplyPayload): Promise<void> {
+    const channelId = this.#interaction.channelId;
+    const channel = channelId ? await this.#client.channels.fetch(channelId) : null;
+    if (!channel?.isSendable()) throw new Error("the job's channel can no longer be reached");
+    if (this.#messageId) {
+      try {
+        await channel.messages.edit(this.#messageId, payload);
+        return;
+      } catch (error) {
+        // Not ours to edit (or gone): post a fresh message below instead.
+        if (rateLimitDelayMs(error) !== undefined) throw error;
+        this.#log.info({ err: error }, "cannot edit the reply in the channel; posting a new message");
+        this.#messageId = undefined;
+      }
+    }
+    const message = await channel.send({
+      ...payload,
+      content: payload.content || `<@${this.#userId}>`,
+      allowedMentions: { users: [this.#userId] },
+    });
+    this.#messageId = message.id;
+  }
+}

@@ -1,0 +1,376 @@
+import type { RgbImage, ScalePlan, StylizeEvent, StylizeOptions } from "../engine/types.js";
+import {
+  encodeAnimation,
+  encodeImage,
+  encodeToFit,
+  fitWithin,
+  resizeImage,
+  scaleToLongEdge,
+} from "../images/index.js";
+import type { Logger } from "../log.js";
+import {
+  type DoneEvent,
+  EngineCrashedError,
+  EngineUnavailableError,
+  JobCancelledError,
+  type RunHandlers,
+} from "../queue/engine-pool.js";
+import type { EngineRequest } from "../queue/engine-protocol.js";
+import { FairQueue } from "../queue/fair-queue.js";
+import { estimateWaitMs, planPixelSteps, ThroughputMeter } from "../queue/throughput.js";
+import type { Job } from "./job.js";
+import type { JobMessage } from "./job-message.js";
+import { type PresetCatalog, PresetUnavailableError } from "./presets.js";
+import { ThrottledEditor } from "./throttled-editor.js";
+import {
+  doneView,
+  type FinishedResult,
+  type ProgressState,
+  type ReplyPayload,
+  runningView,
+  startingView,
+  stoppedView,
+  waitingView,
+} from "./views.js";
+
+/**
+ * Runs members' jobs: queues them fairly, runs them on the engine workers, and keeps each job's reply up
+ * to date (queue position and ETA, then progress and preview frames, then the result and its timelapse).
+ */
+
+export interface Engine {
+  run(jobId: string, request: EngineRequest, handlers: RunHandlers): Promise<DoneEvent>;
+}
+
+export interface JobServiceOptions {
+  readonly engine: Engine;
+  readonly presets: PresetCatalog;
+  readonly log: Logger;
+  readonly concurrency: number;
+  readonly perUserLimit: number;
+  readonly globalCap: number;
+  /** Minimum time between two edits of one reply. */
+  readonly progressIntervalMs: number;
+  /** Engine options every job gets (tests shorten the schedule this way). */
+  readonly engineOverrides?: Partial<StylizeOptions>;
+  /** How many finished jobs to remember for their buttons. */
+  readonly rememberJobs?: number;
+}
+
+/** A timelapse keeps at most this many frames; older ones are thinned out evenly. */
+const MAX_TIMELAPSE_FRAMES = 48;
+const TIMELAPSE_EDGE = 320;
+const TIMELAPSE_FRAME_MS = 120;
+const TIMELAPSE_HOLD_MS = 1500;
+
+interface Tracker {
+  readonly job: Job;
+  readonly message: JobMessage;
+  readonly editor: ThrottledEditor<ReplyPayload>;
+  readonly log: Logger;
+  /** Estimated pixel-steps, for ETAs of the jobs behind it. */
+  readonly work: number;
+  lastPosition?: number;
+  plan?: readonly ScalePlan[];
+  progress?: ProgressState;
+  preview?: { frame: RgbImage; encoded?: Promise<Buffer> };
+  readonly frames: RgbImage[];
+}
+
+export type CancelOutcome = "cancelled" | "not_owner" | "not_active" | "unknown";
+
+export interface MemberStatus {
+  readonly jobs: readonly { job: Job; position: number; progress?: ProgressState }[];
+  readonly waiting: number;
+  readonly running: number;
+  readonly stepsPerSecond: number | undefined;
+}
+
+export class JobService {
+  readonly #options: JobServiceOptions;
+  readonly #queue: FairQueue<Job>;
+  readonly #meter = new ThroughputMeter();
+  readonly #active = new Map<string, Tracker>();
+  /** Finished jobs, for Re-roll / Stronger / Weaker / HD; oldest forgotten first. */
+  readonly #finished = new Map<string, Job>();
+
+  constructor(options: JobServiceOptions) {
+    this.#options = options;
+    this.#queue = new FairQueue<Job>({
+      concurrency: options.concurrency,
+      perUserLimit: options.perUserLimit,
+      globalCap: options.globalCap,
+      run: (job, signal) => this.#run(job, signal),
+      onRunError: (job, error) => options.log.error({ err: error, jobId: job.id }, "job runner failed"),
+    });
+    this.#queue.on("changed", () => this.#refreshWaiting());
+  }
+
+  get presets(): PresetCatalog {
+    return this.#options.presets;
+  }
+
+  /** Adds a job whose reply is already deferred; throws QueueLimitError when a limit is reached. */
+  submit(job: Job, message: JobMessage): void {
+    const log = this.#options.log.child({ jobId: job.id, userId: job.userId });
+    const size = scaleToLongEdge(job.content.width, job.content.height, job.settings.size);
+    const tracker: Tracker = {
+      job,
+      message,
+      log,
+      editor: new ThrottledEditor((payload) => message.edit(payload), this.#options.progressIntervalMs, log),
+      work: this.#meter.estimateWork(job.settings.quality, size.width * size.height),
+      frames: [],
+    };
+    this.#active.set(job.id, tracker);
+    try {
+      this.#queue.submit(job);
+    } catch (error) {
+      this.#active.delete(job.id);
+      throw error;
+    }
+    log.info({ settings: job.settings, parentId: job.parentId }, "job queued");
+  }
+
+  /** Whether a member can add another job right now (checked before downloading anything). */
+  hasRoomFor(userId: string): boolean {
+    return this.#queue.jobsOf(userId).length < this.#options.perUserLimit;
+  }
+
+  /** A job still queued, running or recently finished. */
+  find(jobId: string): Job | undefined {
+    return this.#active.get(jobId)?.job ?? this.#finished.get(jobId);
+  }
+
+  cancel(jobId: string, userId: string): CancelOutcome {
+    const tracker = this.#active.get(jobId);
+    if (!tracker) return this.#finished.has(jobId) ? "not_active" : "unknown";
+    if (tracker.job.userId !== userId) return "not_owner";
+    const where = this.#queue.cancel(jobId);
+    if (where === "waiting") {
+      this.#active.delete(jobId);
+      tracker.log.info("job cancelled while waiting");
+      void this.#finish(
+        tracker,
+        stoppedView(tracker.job, this.#preset(tracker.job), cancelledText(tracker.job)),
+      );
+    }
+    return where ? "cancelled" : "not_active";
+  }
+
+  status(userId: string): MemberStatus {
+    const running = this.#queue.runningJobs();
+    const waiting = this.#queue.waitingOrder();
+    const jobs = [
+      ...running.map((job) => ({ job, position: 0, progress: this.#active.get(job.id)?.progress })),
+      ...waiting.map((job, index) => ({ job, position: index + 1 })),
+    ].filter((entry) => entry.job.userId === userId);
+    return {
+      jobs,
+      waiting: waiting.length,
+      running: running.length,
+      stepsPerSecond: this.#meter.stepsPerSecond(),
+    };
+  }
+
+  onIdle(): Promise<void> {
+    return this.#queue.onIdle();
+  }
+
+  /** Stop editing replies (shutdown); running engine work is abandoned with the workers. */
+  close(): void {
+    for (const tracker of this.#active.values()) tracker.editor.close();
+  }
+
+  #preset(job: Job) {
+    return this.#options.presets.get(job.settings.presetId);
+  }
+
+  #refreshWaiting(): void {
+    const waiting = this.#queue.waitingOrder();
+    const runningRemaining = this.#queue.runningJobs().map((job) => {
+      const tracker = this.#active.get(job.id);
+      if (!tracker) return 0;
+      const done = tracker.progress ? tracker.progress.overallStep / tracker.progress.totalSteps : 0;
+      return tracker.work * (1 - done);
+    });
+    const ahead: number[] = [];
+    waiting.forEach((job, index) => {
+      const tracker = this.#active.get(job.id);
+      if (!tracker) return;
+      const position = index + 1;
+      const wait = estimateWaitMs(this.#meter, {
+        runningRemaining,
+        ahead,
+        own: tracker.work,
+        concurrency: this.#options.concurrency,
+      });
+      ahead.push(tracker.work);
+      if (tracker.lastPosition === position) return;
+      tracker.lastPosition = position;
+      const preset = this.#preset(job);
+      tracker.editor.update(() =>
+        waitingView(job, preset, { position, ...wait, measured: this.#meter.measured }),
+      );
+    });
+  }
+
+  async #run(job: Job, signal: AbortSignal): Promise<void> {
+    const tracker = this.#active.get(job.id);
+    if (!tracker) return;
+    const preset = this.#preset(job);
+    tracker.log.info("job started");
+    tracker.editor.update(() => startingView(job, preset));
+    try {
+      if (!preset) throw new PresetUnavailableError("That style is no longer available on this bot.");
+      const style = await this.#options.presets.image(preset);
+      tracker.frames.push(await thumbnail(job.content));
+      const done = await this.#options.engine.run(job.id, this.#request(job, style), {
+        signal,
+        onEvent: (event) => this.#onEvent(tracker, event),
+      });
+      const work = tracker.plan ? planPixelSteps(tracker.plan) : tracker.work;
+      this.#meter.recordRun(work, done.totalSteps, done.elapsedMs);
+      const result = await this.#result(tracker, done);
+      this.#remember(job);
+      await this.#finish(tracker, doneView(job, preset, result));
+      tracker.log.info(
+        { elapsedMs: done.elapsedMs, steps: done.totalSteps, framesDropped: tracker.editor.dropped },
+        "job done",
+      );
+    } catch (error) {
+      this.#remember(job);
+      tracker.log.info({ err: error }, "job stopped");
+      await this.#finish(tracker, stoppedView(job, preset, failureText(job, error)));
+    } finally {
+      this.#active.delete(job.id);
+    }
+  }
+
+  #request(job: Job, style: RgbImage): EngineRequest {
+    const { settings } = job;
+    const previewEverySeconds = this.#options.progressIntervalMs / 2000;
+    return {
+      previewEverySeconds,
+      previewEverySteps: 0,
+      ...this.#options.engineOverrides,
+      content: job.content,
+      styles: [{ image: style, weight: 1 }],
+      size: settings.size,
+      quality: settings.quality,
+      strength: settings.strength,
+      seed: settings.seed,
+      colorMode: settings.preserveColors ? "luminance" : "none",
+    };
+  }
+
+  #onEvent(tracker: Tracker, event: StylizeEvent): void {
+    const { job } = tracker;
+    switch (event.type) {
+      case "start": {
+        const last = event.plan.at(-1);
+        if (last) this.#meter.recordPlan(job.settings.quality, event.plan, last.width * last.height);
+        tracker.plan = event.plan;
+        tracker.log.debug({ backend: event.backend, totalSteps: event.totalSteps }, "engine started");
+        return;
+      }
+      case "step": {
+        tracker.progress = {
+          scale: event.scale,
+          scales: tracker.plan?.length ?? event.scale + 1,
+          step: event.step,
+          stepsInScale: tracker.plan?.[event.scale]?.steps ?? event.step,
+          overallStep: event.overallStep,
+          totalSteps: event.totalSteps,
+          etaMs: event.etaMs,
+        };
+        break;
+      }
+      case "preview":
+        tracker.preview = { frame: event.image };
+        void this.#keepFrame(tracker, event.image);
+        break;
+      default:
+        return;
+    }
+    const preset = this.#preset(job);
+    tracker.editor.update(async () => {
+      const preview = tracker.preview;
+      if (preview) preview.encoded ??= encodeImage(preview.frame, { format: "jpeg", quality: 75 });
+      return runningView(job, preset, tracker.progress, await preview?.encoded);
+    });
+  }
+
+  async #keepFrame(tracker: Tracker, frame: RgbImage): Promise<void> {
+    const small = await thumbnail(frame);
+    tracker.frames.push(small);
+    // Thin out evenly (keeping the photo at index 0) so long runs still fit the frame budget.
+    if (tracker.frames.length > MAX_TIMELAPSE_FRAMES) {
+      const kept = tracker.frames.filter((_, index) => index === 0 || index % 2 === 1);
+      tracker.frames.splice(0, tracker.frames.length, ...kept);
+    }
+  }
+
+  async #result(tracker: Tracker, done: DoneEvent): Promise<FinishedResult> {
+    const limit = tracker.message.attachmentSizeLimit;
+    const image = await encodeToFit(done.image, limit);
+    let note: string | undefined;
+    if (image.width !== done.image.width) {
+      note = `Shrunk to ${image.width}×${image.height} to fit Discord's upload limit.`;
+    }
+    let timelapse: FinishedResult["timelapse"];
+    try {
+      const frames = [...tracker.frames, await thumbnail(done.image)];
+      const data = await encodeAnimation(frames, {
+        delayMs: TIMELAPSE_FRAME_MS,
+        holdLastMs: TIMELAPSE_HOLD_MS,
+        format: "gif",
+        maxEdge: TIMELAPSE_EDGE,
+      });
+      if (data.length + image.data.length <= limit) timelapse = { data, format: "gif" };
+      else note = [note, "The timelapse was too large to attach."].filter(Boolean).join(" ");
+    } catch (error) {
+      tracker.log.warn({ err: error }, "timelapse failed");
+    }
+    return { image, timelapse, elapsedMs: done.elapsedMs, note };
+  }
+
+  async #finish(tracker: Tracker, payload: ReplyPayload): Promise<void> {
+    try {
+      await tracker.editor.finish(payload);
+    } catch (error) {
+      tracker.log.error({ err: error }, "could not deliver the job's final message");
+    }
+  }
+
+  #remember(job: Job): void {
+    this.#finished.set(job.id, job);
+    const limit = this.#options.rememberJobs ?? 200;
+    for (const id of this.#finished.keys()) {
+      if (this.#finished.size <= limit) break;
+      this.#finished.delete(id);
+    }
+  }
+}
+
+async function thumbnail(image: RgbImage): Promise<RgbImage> {
+  const size = fitWithin(image.width, image.height, TIMELAPSE_EDGE);
+  if (size.width === image.width && size.height === image.height) return image;
+  return resizeImage(image, size.width, size.height);
+}
+
+function cancelledText(job: Job): string {
+  return `Cancelled by <@${job.userId}>.`;
+}
+
+function failureText(job: Job, error: unknown): string {
+  if (error instanceof JobCancelledError) return cancelledText(job);
+  if (error instanceof PresetUnavailableError) return error.message;
+  if (error instanceof EngineCrashedError) {
+    return `Sorry <@${job.userId}> — ${error.message}. Nothing else was affected; please try again.`;
+  }
+  if (error instanceof EngineUnavailableError) {
+    return `Sorry <@${job.userId}> — the painting engine isn't available right now (${error.message}).`;
+  }
+  return `Sorry <@${job.userId}> — something went wrong while painting. Please try again.`;
+}

@@ -1,0 +1,48 @@
+import { existsSync } from "node:fs";
+import { ConfigError, loadConfig } from "../config.js";
+import { createLogger } from "../log.js";
+import { createBot } from "./create-bot.js";
+
+/** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
+
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+if (existsSync(".env")) process.loadEnvFile(".env");
+
+let config: ReturnType<typeof loadConfig>;
+try {
+  config = loadConfig();
+} catch (error) {
+  if (error instanceof ConfigError) fail(error.message);
+  throw error;
+}
+if (!config.discordToken) {
+  fail(
+    "DISCORD_TOKEN is not set. Copy .env.example to .env and put your bot's token in it " +
+      "(Discord Developer Portal → your application → Bot → Reset Token); see the README.",
+  );
+}
+
+const log = createLogger({ level: config.logLevel });
+const bot = await createBot(config, { log }).catch((error: unknown) => {
+  log.fatal({ err: error }, "the bot could not be set up");
+  return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
+});
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => {
+    log.info({ signal }, "shutting down");
+    void bot.stop().finally(() => process.exit(0));
+  });
+}
+
+try {
+  await bot.start();
+} catch (error) {
+  log.fatal({ err: error }, "could not connect to Discord");
+  await bot.stop().catch(() => undefined);
+  fail(`Could not connect to Discord: ${error instanceof Error ? error.message : String(error)}`);
+}

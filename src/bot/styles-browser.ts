@@ -1,0 +1,61 @@
+import {
+  ActionRowBuilder,
+  AttachmentBuilder,
+  ButtonBuilder,
+  ButtonStyle,
+  EmbedBuilder,
+  type MessageActionRowComponentBuilder,
+} from "discord.js";
+import { stylesPageId } from "./custom-ids.js";
+import type { PresetCatalog } from "./presets.js";
+
+/** /styles: the presets, a few per page with thumbnails, paged by stateless Previous / Next buttons. */
+
+export const STYLES_PER_PAGE = 4;
+
+export async function stylesPage(presets: PresetCatalog, requestedPage: number) {
+  const pages = Math.max(1, Math.ceil(presets.presets.length / STYLES_PER_PAGE));
+  const page = Math.min(Math.max(0, requestedPage), pages - 1);
+  const shown = presets.presets.slice(page * STYLES_PER_PAGE, (page + 1) * STYLES_PER_PAGE);
+  const files: AttachmentBuilder[] = [];
+  const embeds = await Promise.all(
+    shown.map(async (preset) => {
+      const embed = new EmbedBuilder()
+        .setTitle(`${preset.title} (${preset.year})`)
+        .setURL(preset.sourceUrl)
+        .setDescription(`${preset.artist}\nUse it: \`/stylize style:${preset.id}\``)
+        .setFooter({ text: preset.licence.slice(0, 2048) });
+      // A missing painting still gets listed; it just has no thumbnail.
+      const thumbnail = await presets.thumbnail(preset).catch(() => undefined);
+      if (thumbnail) {
+        const name = `${preset.id}.jpg`;
+        files.push(new AttachmentBuilder(thumbnail, { name }));
+        embed.setThumbnail(`attachment://${name}`);
+      }
+      return embed;
+    }),
+  );
+  const buttons = new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
+    new ButtonBuilder()
+      .setCustomId(stylesPageId(page - 1))
+      .setLabel("Previous")
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(page === 0),
+    new ButtonBuilder()
+      .setCustomId(`${stylesPageId(page)}:current`)
+      .setLabel(`${page + 1} / ${pages}`)
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(true),
+    new ButtonBuilder()
+      .setCustomId(stylesPageId(page + 1))
+      .setLabel("Next")
+      .setStyle(ButtonStyle.Secondary)
+      .setDisabled(page >= pages - 1),
+  );
+  return {
+    content: presets.presets.length === 0 ? "No styles are installed yet." : "",
+    embeds,
+    files,
+    components: [buttons],
+  };
+}

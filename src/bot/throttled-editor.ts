@@ -1,0 +1,112 @@
+import { DiscordAPIError, RateLimitError } from "discord.js";
+import type { Logger } from "../log.js";
+
+/**
+ * Edits one message at most once per interval. Progress updates are coalesced: only the newest waiting
+ * one is rendered (so a burst of preview frames costs one encode and one request), and one that hits a
+ * rate limit is dropped rather than retried, keeping the bot far from Discord's limits. The final update
+ * is different: it waits for any edit in flight and retries through rate limits until it lands.
+ */
+
+export type Render<P> = () => P | Promise<P>;
+
+export function rateLimitDelayMs(error: unknown): number | undefined {
+  if (error instanceof RateLimitError) return error.retryAfter;
+  if (error instanceof DiscordAPIError && error.status === 429) return 1000;
+  return undefined;
+}
+
+const FINAL_ATTEMPTS = 5;
+
+export class ThrottledEditor<P> {
+  readonly #send: (payload: P) => Promise<void>;
+  readonly #intervalMs: number;
+  readonly #log: Logger;
+  #pending: Render<P> | undefined;
+  #inFlight: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  #blockedUntil = 0;
+  #closed = false;
+  /** Progress updates that were rate limited and dropped. */
+  dropped = 0;
+  /** Progress updates that reached Discord. */
+  sent = 0;
+
+  constructor(send: (payload: P) => Promise<void>, intervalMs: number, log: Logger) {
+    this.#send = send;
+    this.#intervalMs = intervalMs;
+    this.#log = log;
+  }
+
+  /** Queue a progress update; replaces any update still waiting for its turn. */
+  update(render: Render<P>): void {
+    if (this.#closed) return;
+    this.#pending = render;
+    this.#schedule();
+  }
+
+  #schedule(): void {
+    if (this.#timer || this.#inFlight || !this.#pending) return;
+    const now = Date.now();
+    const wait = Math.max(0, this.#lastSentAt + this.#intervalMs - now, this.#blockedUntil - now);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#flush();
+    }, wait);
+  }
+
+  async #flush(): Promise<void> {
+    const render = this.#pending;
+    this.#pending = undefined;
+    if (!render || this.#closed) return;
+    this.#lastSentAt = Date.now();
+    this.#inFlight = (async () => {
+      try {
+        await this.#send(await render());
+        this.sent++;
+      } catch (error) {
+        const delay = rateLimitDelayMs(error);
+        if (delay === undefined) {
+          this.#log.warn({ err: error }, "progress update failed; dropped");
+        } else {
+          this.dropped++;
+          this.#blockedUntil = Date.now() + delay;
+          this.#log.debug({ retryAfterMs: delay }, "progress update rate limited; frame dropped");
+        }
+      }
+    })();
+    await this.#inFlight;
+    this.#inFlight = undefined;
+    this.#schedule();
+  }
+
+  /** Stop progress updates and deliver this last payload, waiting out rate limits. */
+  async finish(payload: P): Promise<void> {
+    this.#closed = true;
+    this.#pending = undefined;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#inFlight;
+    for (let attempt = 1; ; attempt++) {
+      const wait = this.#blockedUntil - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      try {
+        await this.#send(payload);
+        return;
+      } catch (error) {
+        const delay = rateLimitDelayMs(error);
+        if (delay === undefined || attempt >= FINAL_ATTEMPTS) throw error;
+        this.#blockedUntil = Date.now() + delay;
+        this.#log.debug({ retryAfterMs: delay, attempt }, "final update rate limited; retrying");
+      }
+    }
+  }
+
+  /** Stop without a last payload (e.g. the bot is shutting down). */
+  close(): void {
+    this.#closed = true;
+    this.#pending = undefined;
+    clearTimeout(this.#timer);
+  }
+}
