@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { runModelsCommand } from "../scripts/download-models.js";
 import { type DownloadProgress, downloadFile } from "../src/engine/weights/download.js";
 import { loadVggWeights, WeightsUnavailableError } from "../src/engine/weights/index.js";
 import type { Checksum } from "../src/engine/weights/manifest.js";
@@ -232,5 +233,52 @@ describe("downloadFile", () => {
     const error = await loadVggWeights(dest).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeightsUnavailableError);
     expect((error as Error).message).toMatch(/not found at .*Run `npm run models`/);
+  });
+});
+
+describe("npm run models", () => {
+  it("fetches each manifest file, carries on past a failure, then exits 1 with a summary", async () => {
+    const url = await serve((req, res) =>
+      req.url === "/good.bin" ? serveBytes(req, res, body) : res.writeHead(404).end(),
+    );
+    const base = url.replace("/file.bin", "");
+    const entry = (name: string) => ({
+      name,
+      url: `${base}/${name}.bin`,
+      bytes: body.length,
+      checksum: md5(body),
+      dest: `test/${name}.bin`,
+      licence: "test data",
+      source: "local test server",
+    });
+    const manifests = path.join(dir, "manifests");
+    await mkdir(manifests);
+    const manifest = { name: "test", description: "test files", files: [entry("missing"), entry("good")] };
+    await writeFile(path.join(manifests, "test.json"), JSON.stringify(manifest));
+    const models = path.join(dir, "models");
+    vi.stubEnv("STYLIZE_MODELS_DIR", models);
+    const out: string[] = [];
+    const capture = (...args: unknown[]) => void out.push(args.join(" "));
+    vi.spyOn(console, "log").mockImplementation(capture);
+    vi.spyOn(console, "error").mockImplementation(capture);
+    try {
+      const argv = ["node", "download-models.js", "--manifests", manifests];
+      expect(await runModelsCommand(argv)).toBe(1);
+      expect(md5(await readFile(path.join(models, "test/good.bin"))).hex).toBe(md5(body).hex);
+      expect(existsSync(path.join(models, "test/missing.bin"))).toBe(false);
+      const text = out.join("\n");
+      expect(text).toMatch(/✖ missing: could not download missing\.bin: .*HTTP 404/);
+      expect(text).toMatch(/✔ good: downloaded \(0\.3 MB\)/);
+      expect(text).toMatch(/1 of 2 model file\(s\) could not be downloaded.*run `npm run models` again/);
+
+      out.length = 0;
+      expect(await runModelsCommand([...argv, "--only", "good"])).toBe(0);
+      expect(out.join("\n")).toMatch(
+        /✔ good: already present, checksum verified[\s\S]*All 1 model file\(s\) are in place/,
+      );
+    } finally {
+      vi.restoreAllMocks();
+      vi.unstubAllEnvs();
+    }
   });
 });
