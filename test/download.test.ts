@@ -115,6 +115,19 @@ describe("downloadFile", () => {
     await expectDestToHold(body);
   });
 
+  it("starts over when the server cannot serve the partial file's offset (416)", async () => {
+    await mkdir(path.dirname(dest), { recursive: true });
+    await writeFile(`${dest}.partial`, randomBytes(body.length + 10)); // stale and longer than the file
+    const url = await serve((req, res) => {
+      const start = Number(/^bytes=(\d+)-$/.exec(req.headers.range ?? "")?.[1] ?? 0);
+      if (start >= body.length) return res.writeHead(416).end();
+      serveBytes(req, res, body);
+    });
+    await downloadFile({ url, dest, checksum: md5(body), ...fast });
+    expect(server!.requests.map((h) => h.range)).toEqual([`bytes=${body.length + 10}-`, undefined]);
+    await expectDestToHold(body);
+  });
+
   it("starts over cleanly when the server ignores the Range request", async () => {
     const url = await serve((_req, res, i) => {
       if (i === 0) return serveThenDrop(res, body, 50_000);
