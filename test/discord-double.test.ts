@@ -345,6 +345,79 @@ describe("discord double: interactions", () => {
       data: { choices: [{ name: "starry night", value: "starry" }] },
     });
   });
+  it("shows a modal (type 9), takes its submission, and answers with_response", async () => {
+    const double = await start();
+    const client = await connect(double);
+    const shown = (async () => {
+      const interaction = (await nextInteraction(client)) as ChatInputCommandInteraction;
+      await interaction.showModal({
+        custom_id: "prompt",
+        title: "Describe the style",
+        components: [{ type: 1, components: [{ type: 4, custom_id: "text", label: "Style", style: 1 }] }],
+      });
+    })();
+    const command = double.sendCommand({ name: "custom" });
+    await within(shown, 3000, "modal handler");
+    expect(await command.response).toMatchObject({ type: 9, data: { custom_id: "prompt" } });
+
+    const submitted = (async () => {
+      const interaction = await nextInteraction(client);
+      if (!interaction.isModalSubmit()) throw new Error("expected a modal submission");
+      const text = interaction.fields.getTextInputValue("text");
+      return interaction.reply({ content: `style: ${text}`, withResponse: true });
+    })();
+    const submit = double.submitModal({ customId: "prompt", fields: { text: "ukiyo-e" } });
+    const callback = await within(submitted, 3000, "submit handler");
+    expect(callback.resource?.message?.content).toBe("style: ukiyo-e");
+    expect(callback.interaction.responseMessageId).toBe(double.originalResponse(submit.token)?.id);
+    const recorded = await double.waitFor(
+      (r) => r.route.endsWith("/callback") && r.query.with_response === "true",
+    );
+    expect(recorded.status).toBe(200);
+  });
+});
+
+describe("discord double: channel and guild routes", () => {
+  it("sends, fetches, edits, reacts to and deletes channel messages; fetches members", async () => {
+    const double = await start({ members: [{ user: { id: "200000000000000001", username: "carol" } }] });
+    const client = await connect(double);
+    const channel = await client.channels.fetch(double.channelId, { force: true });
+    if (!channel?.isSendable() || !channel.isTextBased()) throw new Error("channel not sendable");
+    await channel.sendTyping();
+
+    const sent = await channel.send({ content: "draft", files: [{ attachment: png(2, 2), name: "a.png" }] });
+    expect(sent.attachments.first()).toMatchObject({ width: 2, height: 2, contentType: "image/png" });
+    const edited = await sent.edit({ content: "final" });
+    expect(edited.attachments.size).toBe(1); // no `attachments` in the edit body: files are kept
+    const fetched = await channel.messages.fetch({ message: sent.id, force: true });
+    expect(fetched.content).toBe("final");
+    expect(double.messages.get(sent.id)?.edits.map((e) => e.content)).toEqual(["final"]);
+
+    await sent.react("👍");
+    await sent.reactions.cache.get("👍")?.users.remove(double.botUserId);
+    expect(double.messages.get(sent.id)?.reactions.get("👍")?.size).toBe(0);
+    expect(
+      double.requests
+        .filter((r) => r.route.includes("/reactions/"))
+        .map((r) => [r.method, r.route.split("/")[6]]),
+    ).toEqual([
+      ["PUT", "👍"],
+      ["DELETE", "👍"],
+    ]);
+
+    await sent.delete();
+    expect(double.messages.get(sent.id)?.deleted).toBe(true);
+    const gone = await channel.messages.fetch({ message: sent.id, force: true }).catch((e: unknown) => e);
+    expect(gone).toMatchObject({ code: 10008, status: 404 });
+
+    const guild = client.guilds.cache.get(double.guildId)!;
+    const carol = await guild.members.fetch({ user: "200000000000000001", force: true });
+    expect(carol.user.username).toBe("carol");
+    const missing = await guild.members
+      .fetch({ user: "200000000000000002", force: true })
+      .catch((e: unknown) => e);
+    expect(missing).toMatchObject({ code: 10007 });
+  });
 });
 
 describe("discord double: REST failures", () => {
