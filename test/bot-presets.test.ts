@@ -1,0 +1,112 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseButtonId } from "../src/bot/custom-ids.js";
+import { MAX_CHOICES, type Preset, PresetCatalog, PresetUnavailableError } from "../src/bot/presets.js";
+import { ConfigError, loadConfig } from "../src/config.js";
+import { PRESETS, writeTestModels } from "./bot-helpers.js";
+
+let dir: string;
+let catalog: PresetCatalog;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), "stylize-presets-"));
+  const { manifest } = await writeTestModels(dir);
+  catalog = await PresetCatalog.load(manifest, dir);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+function manyPresets(count: number): PresetCatalog {
+  const presets: Preset[] = Array.from({ length: count }, (_, i) => ({
+    id: `painting-${i}`,
+    title: `Painting ${i}`,
+    artist: i % 2 ? "Claude Monet" : "Vincent van Gogh",
+    year: "1889",
+    sourceUrl: "https://example.org",
+    licence: "Public domain",
+    file: "/nowhere.jpg",
+  }));
+  return new PresetCatalog(presets);
+}
+
+describe("PresetCatalog", () => {
+  it("loads the manifest's painting fields and decodes the painting", async () => {
+    expect(catalog.presets.map((p) => p.id)).toEqual(PRESETS.map((p) => p.name));
+    const preset = catalog.get("starry-test")!;
+    expect(preset).toMatchObject({ title: "Starry Test", artist: "Test Painter", year: "1889" });
+    const image = await catalog.image(preset);
+    expect([image.width, image.height]).toEqual([96, 64]);
+    expect((await catalog.thumbnail(preset)).subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+  });
+
+  it("searches id, title and artist, every word, prefix matches first, never more than 25", () => {
+    expect(catalog.search("wave").map((p) => p.id)).toEqual(["wave-test"]);
+    expect(catalog.search("other painter").map((p) => p.id)).toEqual(["wave-test"]);
+    expect(catalog.search("nothing like this")).toEqual([]);
+    const many = manyPresets(60);
+    expect(many.search("")).toHaveLength(MAX_CHOICES);
+    expect(many.search("monet").every((p) => p.artist === "Claude Monet")).toBe(true);
+    expect(many.search("painting 4")[0]!.id).toBe("painting-4");
+  });
+
+  it("explains a painting that was never downloaded", async () => {
+    const missing = manyPresets(1).presets[0]!;
+    await expect(manyPresets(1).image(missing)).rejects.toThrow(PresetUnavailableError);
+    await expect(manyPresets(1).image(missing)).rejects.toThrow(/npm run models/);
+  });
+
+  it("refuses a missing manifest and one whose files lack the painting fields", async () => {
+    await expect(PresetCatalog.load(path.join(dir, "nope.json"), dir)).rejects.toThrow(/cannot read/);
+    const weightsOnly = path.join(dir, "weights-only.json");
+    await writeFile(weightsOnly, await readFile(path.resolve("models/vgg19.json")));
+    await expect(PresetCatalog.load(weightsOnly, dir)).rejects.toThrow(/title/);
+  });
+});
+
+describe("button ids", () => {
+  it("round-trips job and page ids and rejects foreign ones", () => {
+    expect(parseButtonId("cancel:abc_DEF-1")).toEqual({ kind: "job", action: "cancel", jobId: "abc_DEF-1" });
+    expect(parseButtonId("hd:x")).toEqual({ kind: "job", action: "hd", jobId: "x" });
+    expect(parseButtonId("styles:3")).toEqual({ kind: "styles", page: 3 });
+    for (const bad of ["styles:-1", "styles:1:current", "explode:abc", "cancel:", "cancel:a b", "nocolon"]) {
+      expect(parseButtonId(bad)).toBeUndefined();
+    }
+  });
+});
+
+describe("loadConfig", () => {
+  it("applies defaults and resolves paths", () => {
+    const config = loadConfig({}, "/srv/bot");
+    expect(config.queue).toEqual({ concurrency: 1, perUserLimit: 2, globalCap: 30 });
+    expect(config.presetsManifest).toBe("/srv/bot/models/paintings.json");
+    expect(config.dataDir).toBe("/srv/bot/data");
+    expect(config.discordToken).toBeUndefined();
+    expect(config.backend).toBeUndefined();
+  });
+
+  it("lists every invalid variable in one friendly error", () => {
+    let error: unknown;
+    try {
+      loadConfig({
+        STYLIZE_CONCURRENCY: "two",
+        STYLIZE_BACKEND: "gpu",
+        DEV_GUILD_ID: "123",
+        STYLIZE_DEFAULT_SIZE: "900",
+        STYLIZE_MAX_SIZE: "800",
+      });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const message = (error as Error).message;
+    for (const name of ["STYLIZE_CONCURRENCY", "STYLIZE_BACKEND", "DEV_GUILD_ID"])
+      expect(message).toContain(name);
+  });
+
+  it("refuses a default size above the maximum", () => {
+    expect(() => loadConfig({ STYLIZE_DEFAULT_SIZE: "900", STYLIZE_MAX_SIZE: "800" })).toThrow(
+      /STYLIZE_DEFAULT_SIZE must not exceed/,
+    );
+  });
+});
