@@ -177,6 +177,8 @@ export class DiscordDouble {
     this.server = createServer((req, res) => {
       if (req.url?.startsWith(`${API_PREFIX}/`)) {
         this.rest.handle(req, res).catch((error: unknown) => {
+          // A bug in the double (or an aborted upload) must not crash the test process.
+          if (res.headersSent || res.destroyed) return;
           res.writeHead(500, { "content-type": "application/json" });
           res.end(JSON.stringify({ message: `discord double: ${String(error)}`, code: 0 }));
         });
