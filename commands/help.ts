@@ -5,6 +5,7 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { BotContext } from "../src/bot/command.js";
+import { KEEP_JOBS_DAYS } from "../src/bot/job-archive.js";
 
 export const data = new SlashCommandBuilder()
   .setName("help")
@@ -30,7 +31,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "",
         "**/styles** — browse the artworks · **/queue** — your jobs and the queue",
         `Each member can have ${queue.perUserLimit} job${queue.perUserLimit === 1 ? "" : "s"} queued or running; members take turns.`,
-        "Your photo is only used for your job and is not stored after the bot restarts.",
+        `Your photo is only used for your jobs; it is kept ${KEEP_JOBS_DAYS} days so the buttons keep working, then deleted.`,
       ].join("\n"),
     );
   await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });

@@ -2,6 +2,7 @@ import type { ButtonInteraction } from "discord.js";
 import type { BotContext } from "./command.js";
 import { type JobAction, parseButtonId } from "./custom-ids.js";
 import { clampStrength, type JobSettings, randomSeed, STRENGTH_STEP } from "./job.js";
+import { KEEP_JOBS_DAYS } from "./job-archive.js";
 import { replyPrivately } from "./replies.js";
 import { refuseWhenFull, startJob } from "./start-job.js";
 import { stylesPage } from "./styles-browser.js";
@@ -70,11 +71,11 @@ async function followUpJob(
   action: Exclude<JobAction, "cancel">,
   jobId: string,
 ): Promise<void> {
-  const job = bot.jobs.find(jobId);
+  const job = await bot.jobs.lookup(jobId);
   if (!job) {
     await replyPrivately(
       interaction,
-      "I no longer have the photo for that result (it's too old, or the bot restarted) — run /stylize again.",
+      `I no longer have the photo for that result (I keep them ${KEEP_JOBS_DAYS} days) — run /stylize again.`,
     );
     return;
   }

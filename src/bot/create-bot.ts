@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../log.js";
 import { EnginePool } from "../queue/engine-pool.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
+import { JobArchive } from "./job-archive.js";
 import { type Engine, JobService } from "./job-service.js";
 import { PresetCatalog } from "./presets.js";
 
@@ -55,7 +56,9 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
         logLevel: config.logLevel,
       },
     });
+  const archive = new JobArchive(config.dataDir, log.child({ component: "archive" }));
   const jobs = new JobService({
+    archive,
     engine,
     presets,
     log: log.child({ component: "jobs" }),
@@ -88,6 +91,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     context,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
+      void archive.prune().catch((error: unknown) => log.warn({ err: error }, "could not prune old jobs"));
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       void engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),

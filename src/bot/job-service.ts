@@ -19,6 +19,7 @@ import type { EngineRequest } from "../queue/engine-protocol.js";
 import { FairQueue } from "../queue/fair-queue.js";
 import { estimateWaitMs, planPixelSteps, ThroughputMeter } from "../queue/throughput.js";
 import type { Job } from "./job.js";
+import type { JobArchive } from "./job-archive.js";
 import type { JobMessage } from "./job-message.js";
 import { type PresetCatalog, PresetUnavailableError } from "./presets.js";
 import { ThrottledEditor } from "./throttled-editor.js";
@@ -53,8 +54,10 @@ export interface JobServiceOptions {
   readonly progressIntervalMs: number;
   /** Engine options every job gets (tests shorten the schedule this way). */
   readonly engineOverrides?: Partial<StylizeOptions>;
-  /** How many finished jobs to remember for their buttons. */
+  /** How many finished jobs to keep in memory for their buttons. */
   readonly rememberJobs?: number;
+  /** Keeps jobs on disk so their buttons survive a restart. */
+  readonly archive?: JobArchive;
 }
 
 /** A timelapse keeps at most this many frames; older ones are thinned out evenly. */
@@ -130,6 +133,9 @@ export class JobService {
       throw error;
     }
     log.info({ settings: job.settings, parentId: job.parentId }, "job queued");
+    this.#options.archive
+      ?.save(job)
+      .catch((error: unknown) => log.warn({ err: error }, "could not archive the job"));
   }
 
   /** Whether a member can add another job right now (checked before downloading anything). */
@@ -140,6 +146,11 @@ export class JobService {
   /** A job still queued, running or recently finished. */
   find(jobId: string): Job | undefined {
     return this.#active.get(jobId)?.job ?? this.#finished.get(jobId);
+  }
+
+  /** Like find, but also looks in the archive (jobs from before a restart). */
+  async lookup(jobId: string): Promise<Job | undefined> {
+    return this.find(jobId) ?? (await this.#options.archive?.load(jobId));
   }
 
   cancel(jobId: string, userId: string): CancelOutcome {

@@ -1,0 +1,171 @@
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+import type { RecordedRequest } from "./discord-double/index.js";
+
+/**
+ * /stylize end to end: a real discord.js client against the loopback Discord double, the real engine
+ * in a worker thread (tiny VGG weights, cpu backend, 48 px, a couple of dozen steps).
+ */
+
+const ALICE = { id: "200000000000000001", username: "alice" };
+
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot();
+});
+afterAll(() => t?.close());
+
+/** Edits of an interaction's original response, in order. */
+function originalEdits(token: string): RecordedRequest[] {
+  return t.double.requests.filter(
+    (r) => r.method === "PATCH" && r.path.includes(token) && r.route.endsWith("/messages/@original"),
+  );
+}
+
+function embedOf(request: RecordedRequest): { description?: string; image?: { url: string } } {
+  const json = request.json as { embeds?: { description?: string; image?: { url: string } }[] };
+  return json.embeds?.[0] ?? {};
+}
+
+async function stylize(user: { id: string; username: string }, options: Record<string, unknown> = {}) {
+  const attachment = t.double.hostAttachment(await photoPng(80, 60), {
+    filename: "photo.png",
+    contentType: "image/png",
+  });
+  const sentAt = Date.now();
+  const sent = t.double.sendCommand({
+    name: "stylize",
+    user,
+    options: { image: attachment, style: "starry-test", ...options } as never,
+  });
+  return { sent, sentAt };
+}
+
+describe("/stylize", () => {
+  it("defers at once, shows progress with preview frames, and ends with the image, seed, timelapse and buttons", async () => {
+    const { sent, sentAt } = await stylize(ALICE, { seed: 1234, size: 48 });
+    const callback = await sent.response;
+    expect(callback.type).toBe(5); // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
+    expect(callback.at - sentAt).toBeLessThan(3000);
+
+    const final = await t.double.waitFor(
+      (r) =>
+        r.method === "PATCH" &&
+        r.path.includes(sent.token) &&
+        (embedOf(r).description ?? "").includes("your painting is ready"),
+      { timeoutMs: 60_000 },
+    );
+    const edits = originalEdits(sent.token);
+    const progress = edits.filter((r) => r.files.some((f) => f.name === "preview.jpg"));
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    for (const edit of progress) {
+      expect(embedOf(edit).description).toMatch(/Scale \d\/\d · step \d+\/\d+/);
+      expect(embedOf(edit).image?.url).toBe("attachment://preview.jpg");
+    }
+    // Throttled: consecutive edits at least the configured interval apart (150 ms in tests).
+    for (let i = 1; i < edits.length; i++)
+      expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(100);
+
+    const result = final.files.find((f) => f.name.startsWith("stylized-1234."));
+    expect(result).toBeDefined();
+    const meta = await sharp(result!.data).metadata();
+    expect([meta.width, meta.height]).toEqual([48, 36]);
+    const timelapse = final.files.find((f) => f.name === "timelapse.gif");
+    expect(timelapse).toBeDefined();
+    expect((await sharp(timelapse!.data).metadata()).pages).toBeGreaterThanOrEqual(3);
+    expect(embedOf(final).description).toContain("Seed **1234**");
+
+    const ids = (final.json as { components: { components: { custom_id: string }[] }[] }).components.flatMap(
+      (row) => row.components.map((c) => c.custom_id.split(":")[0]),
+    );
+    expect(ids).toEqual(["reroll", "stronger", "weaker", "hd"]);
+  });
+
+  it("answers bad input privately and kindly: not an image, wrong type, expired link, unknown style", async () => {
+    const text = Buffer.from("just some text, not pixels");
+    const cases = [
+      {
+        attachment: t.double.hostAttachment(text, { filename: "photo.png", contentType: "image/png" }),
+        expected: /isn't an image I can read/,
+      },
+      {
+        attachment: t.double.hostAttachment(text, { filename: "notes.txt", contentType: "text/plain" }),
+        expected: /doesn't look like an image \(text\/plain\)/,
+      },
+      {
+        attachment: t.double.hostAttachment(await photoPng(), {
+          filename: "photo.png",
+          contentType: "image/png",
+          expiresInMs: 1,
+        }),
+        expected: /link to your image expired/,
+      },
+      {
+        attachment: t.double.hostAttachment(await photoPng(), {
+          filename: "photo.png",
+          contentType: "image/png",
+        }),
+        style: "no-such-painting",
+        expected: /I don't know the style “no-such-painting”/,
+      },
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 5)); // let the 1 ms link expire
+    for (const { attachment, style, expected } of cases) {
+      const sent = t.double.sendCommand({
+        name: "stylize",
+        user: ALICE,
+        options: { image: attachment, style: style ?? "starry-test" } as never,
+      });
+      expect(await privateReply(sent.token, sent.response)).toMatch(expected);
+    }
+    // Nothing was queued, and the public placeholder of a deferred reply was removed.
+    expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
+    const publicLeftovers = [...t.double.messages.values()].filter(
+      (m) => m.interaction?.user.id === ALICE.id && !m.deleted && !m.ephemeral && m.edits.length === 0,
+    );
+    expect(publicLeftovers).toEqual([]);
+  });
+
+  it("autocompletes styles from the presets, at most 25", async () => {
+    const sent = t.double.sendAutocomplete({
+      name: "stylize",
+      user: ALICE,
+      focused: "style",
+      options: { style: "other" } as never,
+    });
+    const callback = await sent.response;
+    expect(callback.type).toBe(8);
+    const choices = (callback.data as { choices: { name: string; value: string }[] }).choices;
+    expect(choices).toEqual([{ name: "Wave Test — Other Painter, c. 1831", value: "wave-test" }]);
+    const all = (
+      await t.double.sendAutocomplete({
+        name: "stylize",
+        user: ALICE,
+        focused: "style",
+        options: { style: "" } as never,
+      }).response
+    ).data as { choices: unknown[] };
+    expect(all.choices.length).toBeGreaterThan(1);
+    expect(all.choices.length).toBeLessThanOrEqual(25);
+  });
+});
+
+/** The ephemeral text a member got: an immediate ephemeral reply, or an ephemeral follow-up. */
+async function privateReply(
+  token: string,
+  response: Promise<{ type: number; data?: Record<string, unknown> }>,
+) {
+  const callback = await response;
+  if (callback.type === 4) {
+    expect(Number(callback.data?.flags) & 64).toBe(64);
+    return String(callback.data?.content);
+  }
+  const followUp = await t.double.waitFor(
+    (r) => r.method === "POST" && r.path.startsWith("/webhooks") && r.path.includes(token),
+    { timeoutMs: 10_000 },
+  );
+  const json = followUp.json as { content: string; flags: number };
+  expect(json.flags & 64).toBe(64);
+  return json.content;
+}
