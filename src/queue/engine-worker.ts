@@ -1,10 +1,16 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { initBackend } from "../engine/backend.js";
-import { resolveOptions, stylize } from "../engine/stylize.js";
+import { stylize } from "../engine/stylize.js";
 import type { StylizeEvent, VggWeights } from "../engine/types.js";
 import { loadVggWeights } from "../engine/weights/index.js";
 import { createLogger } from "../log.js";
-import { type EngineWorkerData, type FromWorker, type ToWorker, transferableImage } from "./engine-protocol.js";
+import {
+  type EngineRequest,
+  type EngineWorkerData,
+  type FromWorker,
+  type ToWorker,
+  transferableImage,
+} from "./engine-protocol.js";
 
 /**
  * An engine worker thread: loads the weights and the backend once, then runs one job at a time for the
@@ -30,12 +36,11 @@ function postEvent(jobId: string, event: StylizeEvent): void {
   }
 }
 
-async function run(weights: VggWeights, jobId: string, request: ToWorker & { type: "run" }): Promise<void> {
+async function run(weights: VggWeights, jobId: string, request: EngineRequest): Promise<void> {
   const controller = new AbortController();
   running.set(jobId, controller);
   try {
-    const options = resolveOptions(request.request);
-    for await (const event of stylize(weights, options, controller.signal)) {
+    for await (const event of stylize(weights, request, controller.signal)) {
       postEvent(jobId, event);
       if (controller.signal.aborted) break;
     }
@@ -65,7 +70,7 @@ async function main(): Promise<void> {
     return;
   }
   port.on("message", (message: ToWorker) => {
-    if (message.type === "run") void run(weights, message.jobId, message);
+    if (message.type === "run") void run(weights, message.jobId, message.request);
     else running.get(message.jobId)?.abort(new Error("cancelled"));
   });
 }
