@@ -1,0 +1,134 @@
+import { QUALITY_PRESETS } from "./schedule.js";
+import type { LayerName, StylizeOptions } from "./types.js";
+import { kerasConvName } from "./vgg19-spec.js";
+
+/** What a caller asks for: the images, plus any options it wants to differ from the defaults. */
+export type StylizeRequest = Partial<StylizeOptions> & Pick<StylizeOptions, "content" | "styles">;
+
+/**
+ * Loss weights at strength 0.5, from jcjohnson/neural-style (content 5, style 100, TV 1e-3 at its default
+ * 512 px), whose objective this one reproduces: Caffe-preprocessed 0..255 input, content MSE, Gram matrices
+ * divided by C·H·W compared by MSE, equal weights on the five style layers. Our TV term is a mean instead of
+ * neural-style's half sum of squares, so that the balance does not change with the image size; 400 equals
+ * their 1e-3 at 512×512: ½ × 1e-3 × (3 × 512²) ≈ 393, rounded.
+ */
+export const DEFAULT_LOSS_WEIGHTS = { content: 5, style: 100, tv: 400 } as const;
+
+/** Gatys et al. (2015): content at conv4_2 (after its ReLU), style at the first layer of each block. */
+export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ["relu4_2"];
+export const DEFAULT_STYLE_LAYERS: readonly { layer: LayerName; weight: number }[] = [
+  { layer: "relu1_1", weight: 1 },
+  { layer: "relu2_1", weight: 1 },
+  { layer: "relu3_1", weight: 1 },
+  { layer: "relu4_1", weight: 1 },
+  { layer: "relu5_1", weight: 1 },
+];
+
+/** strength 0 → style weight / 10^1.5, 1 → × 10^1.5: a log scale, since useful style weights span decades. */
+export const STRENGTH_DECADES = 3;
+
+export function styleWeightForStrength(strength: number): number {
+  return DEFAULT_LOSS_WEIGHTS.style * 10 ** (STRENGTH_DECADES * (strength - 0.5));
+}
+
+export const SIZE_LIMITS = { min: 32, max: 4096 } as const;
+
+export const defaultStylizeOptions = {
+  size: 512,
+  quality: "balanced",
+  strength: 0.5,
+  optimizer: "adam",
+  // Gatys et al. found average pooling gives slightly more appealing results.
+  pooling: "avg",
+  init: "content",
+  colorMode: "none",
+  styleScale: 1,
+  previewEverySteps: 0,
+  previewEverySeconds: 10,
+} as const satisfies Partial<StylizeOptions>;
+
+/**
+ * Fills in every default, derives the style weight from `strength` unless given, picks a seed when none
+ * is given, and validates, with errors that say which option is wrong and what is allowed. Idempotent.
+ */
+export function resolveOptions(request: StylizeRequest): StylizeOptions {
+  const merged = { ...defaultStylizeOptions, ...withoutUndefined(request) };
+  const preset = QUALITY_PRESETS[merged.quality];
+  const options: StylizeOptions = {
+    ...merged,
+    seed: merged.seed ?? Math.floor(Math.random() * 2 ** 31),
+    contentWeight: merged.contentWeight ?? DEFAULT_LOSS_WEIGHTS.content,
+    styleWeight: merged.styleWeight ?? styleWeightForStrength(merged.strength),
+    tvWeight: merged.tvWeight ?? DEFAULT_LOSS_WEIGHTS.tv,
+    contentLayers: merged.contentLayers ?? DEFAULT_CONTENT_LAYERS,
+    styleLayers: merged.styleLayers ?? DEFAULT_STYLE_LAYERS,
+    scales: merged.scales ?? preset?.scales,
+    stepsPerScale: merged.stepsPerScale ?? preset?.stepsPerScale,
+  };
+  validate(options);
+  return options;
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}
+
+function validate(o: StylizeOptions): void {
+  const fail = (message: string): never => {
+    throw new RangeError(`invalid stylize options: ${message}`);
+  };
+  const oneOf = (name: string, value: string, allowed: readonly string[]) => {
+    if (!allowed.includes(value)) fail(`${name} must be one of ${allowed.join(", ")}; got "${value}"`);
+  };
+  const integerIn = (name: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max)
+      fail(`${name} must be a whole number from ${min} to ${max}; got ${value}`);
+  };
+  const nonNegative = (name: string, value: number) => {
+    if (!(Number.isFinite(value) && value >= 0)) fail(`${name} must be a finite number ≥ 0; got ${value}`);
+  };
+
+  checkImage("content", o.content, fail);
+  if (o.styles.length === 0) fail("at least one style image is needed");
+  o.styles.forEach((s, i) => {
+    checkImage(`styles[${i}].image`, s.image, fail);
+    nonNegative(`styles[${i}].weight`, s.weight);
+  });
+  if (!o.styles.some((s) => s.weight > 0)) fail("at least one style weight must be greater than 0");
+  integerIn("size", o.size, SIZE_LIMITS.min, SIZE_LIMITS.max);
+  oneOf("quality", o.quality, Object.keys(QUALITY_PRESETS));
+  oneOf("optimizer", o.optimizer, ["adam", "lbfgs"]);
+  oneOf("pooling", o.pooling, ["max", "avg"]);
+  oneOf("init", o.init, ["content", "noise"]);
+  oneOf("colorMode", o.colorMode, ["none", "luminance", "histogram"]);
+  if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
+  nonNegative("contentWeight", o.contentWeight!);
+  nonNegative("styleWeight", o.styleWeight!);
+  nonNegative("tvWeight", o.tvWeight!);
+  for (const layer of [...o.contentLayers!, ...o.styleLayers!.map((s) => s.layer)]) {
+    try {
+      kerasConvName(layer);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  for (const s of o.styleLayers!) nonNegative(`weight of style layer ${s.layer}`, s.weight);
+  if (o.styleLayers!.length === 0) fail("at least one style layer is needed");
+  integerIn("seed", o.seed, 0, 2 ** 32 - 1);
+  if (!(o.styleScale > 0 && o.styleScale <= 8))
+    fail(`styleScale must be above 0 and at most 8; got ${o.styleScale}`);
+  integerIn("previewEverySteps", o.previewEverySteps, 0, Number.MAX_SAFE_INTEGER);
+  nonNegative("previewEverySeconds", o.previewEverySeconds);
+  integerIn("scales", o.scales!, 1, 12);
+  integerIn("stepsPerScale", o.stepsPerScale!, 1, 100_000);
+}
+
+function checkImage(name: string, image: StylizeOptions["content"], fail: (m: string) => never): void {
+  const { width, height, data } = image ?? {};
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width! > 0 && height! > 0)) {
+    fail(`${name} must have positive integer width and height`);
+  }
+  if (!(data instanceof Uint8Array) || data.length !== width! * height! * 3) {
+    fail(`${name} must hold width × height × 3 bytes of RGB`);
+  }
+}

@@ -1,0 +1,301 @@
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "./backend.js";
+import { luminanceImage, luminanceStats, matchColorHistogram, withContentChroma } from "./color.js";
+import { computeTargets, disposeTargets, type ObjectiveSpec, styleTransferObjective } from "./losses.js";
+import { Adam } from "./optimizers/adam.js";
+import { Lbfgs } from "./optimizers/lbfgs.js";
+import type { ImageOptimizer } from "./optimizers/optimizer.js";
+import { resolveOptions, type StylizeRequest } from "./options.js";
+import { gaussianNoise } from "./random.js";
+import { resampleImage } from "./resample.js";
+import { fitLongEdge, planScales } from "./schedule.js";
+import { imageToTensor, resizeTensor, tensorToImage } from "./tensor-image.js";
+import type {
+  LossBreakdown,
+  RgbImage,
+  ScalePlan,
+  StylizeEvent,
+  StylizeOptions,
+  VggWeights,
+} from "./types.js";
+import { Vgg19Features } from "./vgg19.js";
+
+export { defaultStylizeOptions, resolveOptions, type StylizeRequest } from "./options.js";
+
+/** Adam's step in pixel values: crowsonkb's 0.02 on a 0..1 scale is 5 here; a little more suits short runs. */
+const ADAM_LEARNING_RATE = 8;
+/** Noise init: mid grey plus this standard deviation of seeded Gaussian noise, in pixel values. */
+const NOISE_STD = 32;
+
+/**
+ * Gatys et al. neural style transfer, multi-scale, as a stream of events: `start`, a `step` per
+ * optimisation step, `preview` frames at the requested cadence, and `done` with the image at exactly the
+ * requested size. Yields to the event loop between steps; aborting `signal` stops within one step, frees
+ * every tensor and makes the generator throw `signal.reason`. Breaking out of the loop early frees them too.
+ */
+export async function* stylize(
+  weights: VggWeights,
+  request: StylizeRequest,
+  signal?: AbortSignal,
+): AsyncGenerator<StylizeEvent> {
+  signal?.throwIfAborted();
+  const options = resolveOptions(request);
+  const startedAt = performance.now();
+  const backend = (await initBackend()).name;
+  const images = colourAdjustedSources(options);
+
+  const spec: ObjectiveSpec = {
+    contentWeight: options.contentWeight!,
+    styleWeight: options.styleWeight!,
+    tvWeight: options.tvWeight!,
+    contentLayers: options.contentLayers!,
+    styleLayers: options.styleLayers!,
+  };
+  const net = new Vgg19Features(weights, {
+    layers: [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)],
+    pooling: options.pooling,
+  });
+  let plan: ScalePlan[];
+  try {
+    const schedule = { scales: options.scales!, stepsPerScale: options.stepsPerScale! };
+    plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings);
+  } catch (error) {
+    net.dispose();
+    throw error;
+  }
+  const totalSteps = plan.reduce((n, s) => n + s.steps, 0);
+  const clock = new RunClock(plan, startedAt);
+  const previews = new PreviewCadence(options, startedAt);
+  let image: tf.Tensor4D | undefined;
+  let losses: LossBreakdown = { content: 0, style: 0, tv: 0, total: 0 };
+  let overallStep = 0;
+  try {
+    yield { type: "start", backend, seed: options.seed, plan, totalSteps };
+    for (const [index, scale] of plan.entries()) {
+      const content = resampleImage(images.content, scale.width, scale.height);
+      const start = image ? resizeTensor(image, scale.width, scale.height) : initialImage(options, content);
+      image?.dispose();
+      image = undefined;
+      const optimizer = startScale(net, spec, options, images, content, start, scale);
+      start.dispose();
+      try {
+        for (let step = 1; step <= scale.steps; step++) {
+          signal?.throwIfAborted();
+          const stepStarted = performance.now();
+          losses = await optimizer.step();
+          overallStep += 1;
+          clock.record(index, performance.now() - stepStarted);
+          yield {
+            type: "step",
+            scale: index,
+            step,
+            overallStep,
+            totalSteps,
+            losses,
+            elapsedMs: clock.elapsedMs(),
+            etaMs: clock.etaMs(index, step),
+          };
+          if (previews.due(overallStep)) {
+            yield {
+              type: "preview",
+              overallStep,
+              totalSteps,
+              image: await snapshot(optimizer, options, content),
+            };
+          }
+          // Let timers, I/O and abort handlers run between steps.
+          await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        signal?.throwIfAborted();
+        image = optimizer.output();
+      } finally {
+        optimizer.dispose();
+      }
+    }
+    const content = resampleImage(images.content, image!.shape[2], image!.shape[1]);
+    const result = finish(await tensorToImage(image!), options, content);
+    yield {
+      type: "done",
+      image: result,
+      seed: options.seed,
+      losses,
+      elapsedMs: clock.elapsedMs(),
+      totalSteps,
+    };
+  } finally {
+    image?.dispose();
+    net.dispose();
+  }
+}
+
+interface SourceImages {
+  /** The image the output's colours come from. */
+  readonly content: RgbImage;
+  /** What the network sees as the content (the luminance only, in luminance mode). */
+  readonly contentSeen: RgbImage;
+  readonly styles: readonly { image: RgbImage; weight: number }[];
+}
+
+/** Applies the colour mode to the inputs once, at their full resolution. */
+function colourAdjustedSources(options: StylizeOptions): SourceImages {
+  const { content, styles, colorMode } = options;
+  if (colorMode === "histogram") {
+    return {
+      content,
+      contentSeen: content,
+      styles: styles.map((s) => ({ ...s, image: matchColorHistogram(s.image, content) })),
+    };
+  }
+  if (colorMode === "luminance") {
+    // Gatys et al. 2016: match the style luminance's mean and spread to the content's.
+    const stats = luminanceStats(content);
+    return {
+      content,
+      contentSeen: luminanceImage(content),
+      styles: styles.map((s) => ({ ...s, image: luminanceImage(s.image, stats) })),
+    };
+  }
+  return { content, contentSeen: content, styles };
+}
+
+/** Targets for this scale (computed once, owned by the returned objective's optimiser) and the optimiser. */
+function startScale(
+  net: Vgg19Features,
+  spec: ObjectiveSpec,
+  options: StylizeOptions,
+  images: SourceImages,
+  content: RgbImage,
+  start: tf.Tensor4D,
+  scale: ScalePlan,
+): ImageOptimizer {
+  const seen =
+    images.contentSeen === images.content
+      ? content
+      : resampleImage(images.contentSeen, scale.width, scale.height);
+  const styleLongEdge = Math.round(Math.max(scale.width, scale.height) * options.styleScale);
+  const minEdge = 1 << net.downsamplings;
+  const contentTensor = imageToTensor(seen);
+  const styleTensors = images.styles
+    .filter((s) => s.weight > 0)
+    .map((s) => {
+      const shortEdge = Math.min(s.image.width, s.image.height);
+      const longEdge = Math.max(
+        styleLongEdge,
+        Math.ceil((minEdge * Math.max(s.image.width, s.image.height)) / shortEdge),
+      );
+      const size = fitLongEdge(s.image.width, s.image.height, longEdge);
+      return { image: imageToTensor(resampleImage(s.image, size.width, size.height)), weight: s.weight };
+    });
+  let targets: ReturnType<typeof computeTargets>;
+  try {
+    targets = computeTargets(net, spec, contentTensor, styleTensors);
+  } finally {
+    tf.dispose([contentTensor, ...styleTensors.map((s) => s.image)]);
+  }
+  const objective = styleTransferObjective(net, spec, targets);
+  const optimizer =
+    options.optimizer === "lbfgs"
+      ? new Lbfgs(objective, start)
+      : new Adam(objective, start, {
+          learningRate: ADAM_LEARNING_RATE,
+          averageDecay: averageDecayFor(scale.steps),
+        });
+  // The targets live exactly as long as the optimiser that uses them.
+  const dispose = optimizer.dispose.bind(optimizer);
+  optimizer.dispose = () => {
+    dispose();
+    disposeTargets(targets);
+  };
+  return optimizer;
+}
+
+/** Average over roughly the last fifth of a scale's steps (crowsonkb's 0.99 suits runs of 500+ steps). */
+function averageDecayFor(steps: number): number {
+  return Math.min(0.99, Math.max(0, 1 - 5 / steps));
+}
+
+function initialImage(options: StylizeOptions, content: RgbImage): tf.Tensor4D {
+  if (options.init === "content") {
+    return imageToTensor(options.colorMode === "luminance" ? luminanceImage(content) : content);
+  }
+  const noise = gaussianNoise(content.width * content.height * 3, options.seed);
+  return tf.tidy(() =>
+    tf.clipByValue(
+      tf.add(tf.mul(tf.tensor4d(noise, [1, content.height, content.width, 3]), NOISE_STD), 127.5),
+      0,
+      255,
+    ),
+  ) as tf.Tensor4D;
+}
+
+/** Puts the content's colours back in luminance mode; `content` has the image's size. */
+function finish(image: RgbImage, options: StylizeOptions, content: RgbImage): RgbImage {
+  return options.colorMode === "luminance" ? withContentChroma(image, content) : image;
+}
+
+async function snapshot(
+  optimizer: ImageOptimizer,
+  options: StylizeOptions,
+  content: RgbImage,
+): Promise<RgbImage> {
+  const output = optimizer.output();
+  try {
+    return finish(await tensorToImage(output), options, content);
+  } finally {
+    output.dispose();
+  }
+}
+
+/** Elapsed time and an ETA from measured step times, scaled by each remaining scale's pixel count. */
+class RunClock {
+  private msPerPixelStep: number | undefined;
+
+  constructor(
+    private readonly plan: readonly ScalePlan[],
+    private readonly startedAt: number,
+  ) {}
+
+  record(scale: number, ms: number): void {
+    const sample = ms / pixels(this.plan[scale]!);
+    // Recent steps count most: the first steps of a run include warm-up.
+    this.msPerPixelStep =
+      this.msPerPixelStep === undefined ? sample : 0.7 * this.msPerPixelStep + 0.3 * sample;
+  }
+
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+
+  /** After `step` (1-based) of scale `scale`. */
+  etaMs(scale: number, step: number): number {
+    const current = this.plan[scale]!;
+    let remaining = (current.steps - step) * pixels(current);
+    for (const later of this.plan.slice(scale + 1)) remaining += later.steps * pixels(later);
+    return remaining * (this.msPerPixelStep ?? 0);
+  }
+}
+
+function pixels(scale: ScalePlan): number {
+  return scale.width * scale.height;
+}
+
+/** Preview every N steps and/or every S seconds, whichever comes first; 0 turns a trigger off. */
+class PreviewCadence {
+  private last: number;
+
+  constructor(
+    private readonly options: Pick<StylizeOptions, "previewEverySteps" | "previewEverySeconds">,
+    startedAt: number,
+  ) {
+    this.last = startedAt;
+  }
+
+  due(overallStep: number): boolean {
+    const { previewEverySteps: steps, previewEverySeconds: seconds } = this.options;
+    const now = performance.now();
+    const due =
+      (steps > 0 && overallStep % steps === 0) || (seconds > 0 && now - this.last >= seconds * 1000);
+    if (due) this.last = now;
+    return due;
+  }
+}
