@@ -9,6 +9,7 @@ import type { RecordedRequest } from "./discord-double/index.js";
  */
 
 const ALICE = { id: "200000000000000001", username: "alice" };
+const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
@@ -150,6 +151,44 @@ describe("/stylize", () => {
     expect(all.choices.length).toBeLessThanOrEqual(25);
   });
 });
+
+describe("result buttons", () => {
+  it("Re-roll is for the requester only and starts a new job with a new seed", async () => {
+    const { sent } = await stylize(ALICE, { seed: 77 });
+    await finalEdit(sent.token);
+    const messageId = t.double.originalResponse(sent.token)!.id;
+    const jobId = lastJobId(sent.token);
+
+    const bob = t.double.clickButton({ customId: `reroll:${jobId}`, messageId, user: BOB });
+    expect(await privateReply(bob.token, bob.response)).toMatch(/Only <@200000000000000001> can re-run/);
+
+    const click = t.double.clickButton({ customId: `reroll:${jobId}`, messageId, user: ALICE });
+    expect((await click.response).type).toBe(5); // a new reply for the new job
+    const rerolled = await finalEdit(click.token);
+    const seed = /Seed \*\*(\d+)\*\*/.exec(embedOf(rerolled).description ?? "")?.[1];
+    expect(seed).toBeDefined();
+    expect(seed).not.toBe("77");
+    expect(rerolled.files.some((f) => f.name === `stylized-${seed}.png`)).toBe(true);
+  });
+});
+
+/** The job id behind an interaction's reply, read from its buttons. */
+function lastJobId(token: string): string {
+  const edit = originalEdits(token).at(-1)!;
+  const json = edit.json as { components: { components: { custom_id: string }[] }[] };
+  return json.components[0]!.components[0]!.custom_id.split(":")[1]!;
+}
+
+async function finalEdit(token: string): Promise<RecordedRequest> {
+  return t.double.waitFor(
+    (r) =>
+      r.method === "PATCH" &&
+      r.path.includes(token) &&
+      r.status < 300 &&
+      (embedOf(r).description ?? "").includes("your painting is ready"),
+    { timeoutMs: 60_000 },
+  );
+}
 
 /** The ephemeral text a member got: an immediate ephemeral reply, or an ephemeral follow-up. */
 async function privateReply(
