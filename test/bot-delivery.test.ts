@@ -1,0 +1,107 @@
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+import type { RecordedRequest } from "./discord-double/index.js";
+
+/**
+ * Getting results to members when Discord pushes back: a rate-limited progress edit is dropped (never
+ * queued or retried) and the result still arrives; an expired interaction token moves the job into the
+ * channel instead of losing it.
+ */
+
+const ALICE = { id: "200000000000000001", username: "alice" };
+
+let t: TestBot;
+beforeAll(async () => {
+  // Longer runs than the other files, so progress continues well past the injected failures.
+  t = await startTestBot({ engine: { stepsPerScale: 40 } });
+});
+afterAll(() => t?.close());
+
+interface Embed {
+  description?: string;
+}
+const description = (r: RecordedRequest) =>
+  ((r.json as { embeds?: Embed[] } | undefined)?.embeds?.[0]?.description ?? "") as string;
+
+async function startJob() {
+  const attachment = t.double.hostAttachment(await photoPng(80, 60), {
+    filename: "photo.png",
+    contentType: "image/png",
+  });
+  const sent = t.double.sendCommand({
+    name: "stylize",
+    user: ALICE,
+    options: { image: attachment, style: "wave-test", seed: 5 } as never,
+  });
+  expect((await sent.response).type).toBe(5);
+  return sent;
+}
+
+describe("delivery", () => {
+  it("drops a progress frame that hits a 429 and still delivers the final image", async () => {
+    const sent = await startJob();
+    const isOriginalEdit = (r: RecordedRequest) =>
+      r.method === "PATCH" && r.path.includes(sent.token) && r.route.endsWith("/messages/@original");
+    await t.double.waitFor((r) => isOriginalEdit(r) && r.files.some((f) => f.name === "preview.jpg"), {
+      timeoutMs: 30_000,
+    });
+    t.double.injectError(
+      { method: "PATCH", route: "/webhooks/:application/:token/messages/@original", times: 1 },
+      { rateLimit: { retryAfterSeconds: 0.4 } },
+    );
+    const limited = await t.double.waitFor((r) => isOriginalEdit(r) && r.status === 429, {
+      timeoutMs: 30_000,
+    });
+    const final = await t.double.waitFor(
+      (r) => isOriginalEdit(r) && r.status < 300 && description(r).includes("your painting is ready"),
+      { timeoutMs: 60_000 },
+    );
+    const after = t.double.requests.filter((r) => isOriginalEdit(r) && r.at > limited.at);
+    // The dropped frame was never sent again; later frames are newer ones, and nothing else got a 429.
+    expect(after.map(description)).not.toContain(description(limited));
+    expect(after.every((r) => r.status < 300)).toBe(true);
+    // Nothing was sent while the bucket was blocked: the first request after the 429 waited it out.
+    expect(after[0]!.at - limited.at).toBeGreaterThanOrEqual(350);
+    const result = final.files.find((f) => f.name.startsWith("stylized-5."));
+    expect((await sharp(result!.data).metadata()).width).toBe(t.bot.context.config.images.defaultSize);
+  });
+
+  it("finishes in the channel when the interaction token has expired (50027)", async () => {
+    t.double.interactionTokenExpiry(1500);
+    try {
+      const sent = await startJob();
+      const refused = await t.double.waitFor(
+        (r) => r.method === "PATCH" && r.path.includes(sent.token) && r.status === 401,
+        { timeoutMs: 30_000 },
+      );
+      expect((refused.response as { code: number }).code).toBe(50027);
+      const channelPosts = () =>
+        t.double.requests.filter(
+          (r) =>
+            r.route === `/channels/${t.double.channelId}/messages` &&
+            r.method === "POST" &&
+            r.at >= refused.at,
+        );
+      const finalInChannel = await t.double.waitFor(
+        (r) =>
+          r.route.startsWith(`/channels/${t.double.channelId}/messages`) &&
+          r.status < 300 &&
+          description(r).includes("your painting is ready"),
+        { timeoutMs: 60_000 },
+      );
+      expect(finalInChannel.files.some((f) => f.name === "stylized-5.png")).toBe(true);
+      expect(finalInChannel.files.some((f) => f.name === "timelapse.gif")).toBe(true);
+      // One new message in the channel (mentioning Alice), then edits of it: no spam.
+      expect(channelPosts()).toHaveLength(1);
+      expect(description(finalInChannel)).toContain(`<@${ALICE.id}>`);
+      // After the first refusal the bot stopped using the dead token.
+      const laterTokenCalls = t.double.requests.filter(
+        (r) => r.path.includes(sent.token) && r.at > refused.at,
+      );
+      expect(laterTokenCalls).toEqual([]);
+    } finally {
+      t.double.interactionTokenExpiry(15 * 60 * 1000);
+    }
+  });
+});
