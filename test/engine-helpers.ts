@@ -1,6 +1,11 @@
 /** Small synthetic images shared by the engine tests (tiny weights come from fixtures/tiny-vgg.ts). */
 
-import type { RgbImage } from "../src/engine/types.js";
+import * as tf from "@tensorflow/tfjs-core";
+import type { GradientMode } from "../src/engine/fast-grad.js";
+import { computeTargets, disposeTargets, styleTransferObjective } from "../src/engine/losses.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
+import type { RgbImage, VggWeights } from "../src/engine/types.js";
+import { Vgg19Features } from "../src/engine/vgg19.js";
 
 /** A smooth colourful test pattern with some texture, deterministic for a given seed. */
 export function patternImage(width: number, height: number, seed = 0): RgbImage {
@@ -28,4 +33,44 @@ export function stripesImage(
     for (let x = 0; x < width; x++) data.set((x + y) % 6 < 3 ? a : b, (y * width + x) * 3);
   }
   return { data, width, height };
+}
+
+/** Largest absolute difference relative to the largest magnitude of `expected`. */
+export function relativeError(actual: tf.Tensor, expected: tf.Tensor): number {
+  return tf.tidy(
+    () => tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]! / tf.max(tf.abs(expected)).dataSync()[0]!,
+  );
+}
+
+/**
+ * The gradient of a full style-transfer objective (content, three style layers, TV) with respect to the
+ * image, through `weights` (at least 5 convs), computed with the given gradient formulation.
+ */
+export function objectiveGradient(
+  weights: VggWeights,
+  mode: GradientMode,
+  pooling: "max" | "avg",
+): tf.Tensor4D {
+  const spec = {
+    contentWeight: 1,
+    styleWeight: 10,
+    tvWeight: 0.1,
+    contentLayers: ["relu2_2"],
+    styleLayers: ["relu1_1", "relu2_1", "relu3_1"].map((layer) => ({ layer, weight: 1 })),
+  };
+  const net = new Vgg19Features(weights, {
+    layers: ["relu1_1", "relu2_1", "relu2_2", "relu3_1"],
+    pooling,
+    gradients: mode,
+  });
+  const content = imageToTensor(patternImage(20, 16));
+  const style = imageToTensor(stripesImage(24, 24));
+  const start = imageToTensor(patternImage(20, 16, 3));
+  const targets = computeTargets(net, spec, content, [{ image: style, weight: 1 }]);
+  const objective = styleTransferObjective(net, spec, targets);
+  const grad = tf.grad((x) => objective(x as tf.Tensor4D).total)(start) as tf.Tensor4D;
+  tf.dispose([content, style, start]);
+  disposeTargets(targets);
+  net.dispose();
+  return grad;
 }
