@@ -20,20 +20,19 @@ import { tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/** The engine worker is TypeScript; worker threads run JavaScript. */
+export function bundleEngineWorker(): Promise<string> {
+  return bundleForNode(path.join(repo, "src", "queue", "engine-worker.ts"), "engine-worker");
+}
+
 /**
- * The engine worker is TypeScript; worker threads run JavaScript. Bundle it (dependencies stay external)
- * inside the repo so its imports resolve from node_modules, exactly as the compiled dist/ script would.
+ * Bundle a TypeScript entry point to runnable JavaScript (dependencies stay external) inside the repo,
+ * so its imports resolve from node_modules exactly as the compiled dist/ file's would.
  */
-export async function bundleEngineWorker(): Promise<string> {
-  const outfile = path.join(
-    repo,
-    "node_modules",
-    ".cache",
-    "stylize-tests",
-    `engine-worker-${process.pid}.mjs`,
-  );
+export async function bundleForNode(entry: string, name: string): Promise<string> {
+  const outfile = path.join(repo, "node_modules", ".cache", "stylize-tests", `${name}-${process.pid}.mjs`);
   await build({
-    entryPoints: [path.join(repo, "src", "queue", "engine-worker.ts")],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: "node",

@@ -1,0 +1,51 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bundleForNode } from "./bot-helpers.js";
+
+/** `npm start` without a token (or with a broken config) must stop at once with a clear message. */
+
+const run = promisify(execFile);
+let main: string;
+let emptyDir: string;
+
+beforeAll(async () => {
+  main = await bundleForNode(path.resolve("src/bot/main.ts"), "bot-main");
+  emptyDir = await mkdtemp(path.join(tmpdir(), "stylize-main-")); // no .env here
+});
+afterAll(async () => {
+  await rm(main, { force: true });
+  await rm(emptyDir, { recursive: true, force: true });
+});
+
+async function start(env: Record<string, string>) {
+  try {
+    await run(process.execPath, [main], {
+      cwd: emptyDir,
+      env: { PATH: process.env.PATH ?? "", ...env },
+      timeout: 20_000,
+    });
+    return { code: 0, stderr: "" };
+  } catch (error) {
+    const failed = error as { code: number; stderr: string };
+    return { code: failed.code, stderr: failed.stderr };
+  }
+}
+
+describe("bot main", () => {
+  it("exits non-zero and explains how to get a token when DISCORD_TOKEN is missing", async () => {
+    const { code, stderr } = await start({});
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/DISCORD_TOKEN is not set/);
+    expect(stderr).toMatch(/\.env\.example/);
+  });
+
+  it("exits non-zero naming the bad variable when the config is invalid", async () => {
+    const { code, stderr } = await start({ DISCORD_TOKEN: "x", STYLIZE_CONCURRENCY: "lots" });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/STYLIZE_CONCURRENCY/);
+  });
+});
