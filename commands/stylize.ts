@@ -71,7 +71,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   const size = options.getInteger("size") ?? bot.config.images.defaultSize;
 
   // Everything checkable without I/O is refused at once, privately, before the reply goes public.
-  const preset = bot.presets.get(styleId);
+  const preset = bot.presets.resolve(styleId);
   if (!preset) {
     await replyPrivately(
       interaction,

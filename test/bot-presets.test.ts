@@ -50,6 +50,14 @@ describe("PresetCatalog", () => {
     expect(many.search("painting 4")[0]!.id).toBe("painting-4");
   });
 
+  it("resolves an id, a typed title, or an unambiguous part of one", () => {
+    expect(catalog.resolve("wave-test")?.id).toBe("wave-test");
+    expect(catalog.resolve("  Starry Test ")?.id).toBe("starry-test");
+    expect(catalog.resolve("other painter")?.id).toBe("wave-test");
+    expect(catalog.resolve("test")).toBeUndefined(); // matches both
+    expect(catalog.resolve("nope")).toBeUndefined();
+  });
+
   it("explains a painting that was never downloaded", async () => {
     const missing = manyPresets(1).presets[0]!;
     await expect(manyPresets(1).image(missing)).rejects.toThrow(PresetUnavailableError);

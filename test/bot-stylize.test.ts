@@ -64,9 +64,12 @@ describe("/stylize", () => {
       expect(embedOf(edit).description).toMatch(/Scale \d\/\d · step \d+\/\d+/);
       expect(embedOf(edit).image?.url).toBe("attachment://preview.jpg");
     }
-    // Throttled: consecutive edits at least the configured interval apart (150 ms in tests).
-    for (let i = 1; i < edits.length; i++)
-      expect(edits[i]!.at - edits[i - 1]!.at).toBeGreaterThanOrEqual(100);
+    // Throttled: progress edits at least about the configured interval apart (150 ms in tests); the
+    // final edit is not held back.
+    const progressEdits = edits.slice(0, -1);
+    for (let i = 1; i < progressEdits.length; i++) {
+      expect(progressEdits[i]!.at - progressEdits[i - 1]!.at).toBeGreaterThanOrEqual(100);
+    }
 
     const result = final.files.find((f) => f.name.startsWith("stylized-1234."));
     expect(result).toBeDefined();
@@ -169,6 +172,53 @@ describe("result buttons", () => {
     expect(seed).toBeDefined();
     expect(seed).not.toBe("77");
     expect(rerolled.files.some((f) => f.name === `stylized-${seed}.png`)).toBe(true);
+
+    // Stronger keeps the seed and raises the strength one step (balanced 0.5 → 65%).
+    const stronger = t.double.clickButton({ customId: `stronger:${jobId}`, messageId, user: ALICE });
+    const strongerFinal = await finalEdit(stronger.token);
+    const footer = (strongerFinal.json as { embeds: { footer: { text: string } }[] }).embeds[0]!.footer.text;
+    expect(footer).toMatch(/^Strength 65% · quality balanced · 48 px · .* · seed 77 ·/);
+  });
+});
+
+describe("other commands", () => {
+  it("/styles lists the presets with thumbnails and page buttons; paging edits the same message", async () => {
+    const sent = t.double.sendCommand({ name: "styles", user: ALICE });
+    const callback = await sent.response;
+    expect(callback.type).toBe(5);
+    expect(Number(callback.data?.flags) & 64).toBe(64);
+    const page = await t.double.waitFor((r) => r.method === "PATCH" && r.path.includes(sent.token));
+    const json = page.json as {
+      embeds: { title: string; thumbnail?: { url: string } }[];
+      components: { components: { custom_id: string; disabled?: boolean }[] }[];
+    };
+    expect(json.embeds.map((e) => e.title)).toEqual(["Starry Test (1889)", "Wave Test (c. 1831)"]);
+    expect(json.embeds[0]!.thumbnail?.url).toBe("attachment://starry-test.jpg");
+    expect(page.files.map((f) => f.name).sort()).toEqual(["starry-test.jpg", "wave-test.jpg"]);
+    const buttons = json.components[0]!.components;
+    expect(buttons.map((b) => [b.custom_id, Boolean(b.disabled)])).toEqual([
+      ["styles:-1", true],
+      ["styles:0:current", true],
+      ["styles:1", true],
+    ]);
+    const click = t.double.clickButton({
+      customId: "styles:0",
+      messageId: t.double.originalResponse(sent.token)!.id,
+      user: ALICE,
+    });
+    expect((await click.response).type).toBe(6);
+    await t.double.waitFor((r) => r.method === "PATCH" && r.path.includes(click.token));
+  });
+
+  it("/queue and /help answer privately", async () => {
+    const queue = await t.double.sendCommand({ name: "queue", user: ALICE }).response;
+    expect(queue.type).toBe(4);
+    expect(Number(queue.data?.flags) & 64).toBe(64);
+    const queueText = JSON.stringify(queue.data);
+    expect(queueText).toContain("You have no jobs queued or running.");
+    expect(queueText).toMatch(/Throughput: [\d.]+ optimisation steps\/s/); // jobs ran earlier in this file
+    const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
+    expect(JSON.stringify(help.data)).toContain("/stylize");
   });
 });
 

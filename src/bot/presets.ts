@@ -77,6 +77,17 @@ export class PresetCatalog {
     return this.#byId.get(id);
   }
 
+  /**
+   * What a member meant by `style`: normally an id picked from autocomplete, but someone who typed a
+   * title (or enough of one) without picking from the list means that painting too.
+   */
+  resolve(input: string): Preset | undefined {
+    const typed = input.trim().toLowerCase();
+    const byTitle = this.presets.find((p) => p.title.toLowerCase() === typed);
+    const matches = this.search(typed);
+    return this.get(input.trim()) ?? byTitle ?? (matches.length === 1 ? matches[0] : undefined);
+  }
+
   /** Presets whose id, title or artist contain every word typed, best (prefix) matches first; ≤ 25. */
   search(query: string): Preset[] {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);

@@ -28,7 +28,7 @@ export async function startJob(
     return job;
   } catch (error) {
     if (!(error instanceof QueueLimitError)) throw error;
-    await replyPrivately(interaction, `Sorry — ${error.message}.`);
+    await replyPrivately(interaction, limitText(error));
     return undefined;
   }
 }
@@ -36,11 +36,13 @@ export async function startJob(
 /** The member's limit, checked before anything is downloaded; true when a reply was sent. */
 export async function refuseWhenFull(interaction: RepliableInteraction, bot: BotContext): Promise<boolean> {
   if (bot.jobs.hasRoomFor(interaction.user.id)) return false;
-  const limit = bot.config.queue.perUserLimit;
   await replyPrivately(
     interaction,
-    `You already have ${limit} job${limit === 1 ? "" : "s"} queued or running — wait for one to finish ` +
-      "(or cancel one) and try again.",
+    limitText(new QueueLimitError("user_limit", bot.config.queue.perUserLimit)),
   );
   return true;
+}
+
+function limitText(error: QueueLimitError): string {
+  return `Sorry — ${error.message}.`;
 }

@@ -60,10 +60,12 @@ export class ThrottledEditor<P> {
     const render = this.#pending;
     this.#pending = undefined;
     if (!render || this.#closed) return;
-    this.#lastSentAt = Date.now();
     this.#inFlight = (async () => {
       try {
-        await this.#send(await render());
+        const payload = await render();
+        // Spaced from when requests leave, not from when rendering (e.g. encoding a frame) began.
+        this.#lastSentAt = Date.now();
+        await this.#send(payload);
         this.sent++;
       } catch (error) {
         const delay = rateLimitDelayMs(error);

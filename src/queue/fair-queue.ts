@@ -25,7 +25,7 @@ export class QueueLimitError extends Error {
   ) {
     super(
       reason === "user_limit"
-        ? `you already have ${limit} job${limit === 1 ? "" : "s"} queued or running; wait for one to finish`
+        ? `you already have ${limit} job${limit === 1 ? "" : "s"} queued or running — wait for one to finish (or cancel one) and try again`
         : `the queue is full (${limit} jobs); try again in a few minutes`,
     );
   }
