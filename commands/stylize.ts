@@ -75,7 +75,9 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   if (!preset) {
     await replyPrivately(
       interaction,
-      `I don't know the style “${styleId}”. Pick one from the list as you type, or see them all with /styles.`,
+      bot.presets.presets.length === 0
+        ? "No styles are installed on this bot yet — ask its admin to run `npm run models`."
+        : `I don't know the style “${styleId}”. Pick one from the list as you type, or see them all with /styles.`,
     );
     return;
   }

@@ -64,8 +64,8 @@ describe("PresetCatalog", () => {
     await expect(manyPresets(1).image(missing)).rejects.toThrow(/npm run models/);
   });
 
-  it("refuses a missing manifest and one whose files lack the painting fields", async () => {
-    await expect(PresetCatalog.load(path.join(dir, "nope.json"), dir)).rejects.toThrow(/cannot read/);
+  it("treats a missing manifest as no presets, and refuses one whose files lack the painting fields", async () => {
+    expect((await PresetCatalog.load(path.join(dir, "nope.json"), dir)).presets).toEqual([]);
     const weightsOnly = path.join(dir, "weights-only.json");
     await writeFile(weightsOnly, await readFile(path.resolve("models/vgg19.json")));
     await expect(PresetCatalog.load(weightsOnly, dir)).rejects.toThrow(/title/);

@@ -44,6 +44,8 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
 export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const presets = await PresetCatalog.load(config.presetsManifest, config.modelsDir);
+  if (presets.presets.length === 0)
+    log.warn({ manifest: config.presetsManifest }, "no style presets installed");
   const engine =
     options.engine ??
     new EnginePool({

@@ -47,11 +47,13 @@ export class PresetCatalog {
     this.#byId = new Map(presets.map((p) => [p.id, p]));
   }
 
+  /** A missing manifest gives an empty catalog (the bot still runs and says so); a broken one throws. */
   static async load(manifestFile: string, modelsDir: string): Promise<PresetCatalog> {
     let data: unknown;
     try {
       data = JSON.parse(await readFile(manifestFile, "utf8"));
     } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return new PresetCatalog([]);
       throw new ManifestError(
         `cannot read the presets manifest ${manifestFile}: ${(error as Error).message}`,
       );
