@@ -1,3 +1,4 @@
+import pino from "pino";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
@@ -12,9 +13,12 @@ import type { RecordedRequest } from "./discord-double/index.js";
 const ALICE = { id: "200000000000000001", username: "alice" };
 
 let t: TestBot;
+/** Everything the bot logged, through a plain pino without the redaction of src/log.ts. */
+const logLines: string[] = [];
 beforeAll(async () => {
+  const log = pino({ level: "debug" }, { write: (line: string) => void logLines.push(line) });
   // Longer runs than the other files, so progress continues well past the injected failures.
-  t = await startTestBot({ engine: { stepsPerScale: 40 } });
+  t = await startTestBot({ engine: { stepsPerScale: 40 }, log });
 });
 afterAll(() => t?.close());
 
@@ -103,5 +107,14 @@ describe("delivery", () => {
     } finally {
       t.double.interactionTokenExpiry(15 * 60 * 1000);
     }
+  });
+
+  it("never logged the bot token, an interaction token or a webhook URL, even for the failures above", () => {
+    const logged = logLines.join("\n");
+    expect(logged).toContain("job done"); // the log did capture the runs
+    expect(logged).toContain("continuing in the channel");
+    expect(logged).not.toContain(t.double.token);
+    for (const interaction of t.double.interactions.values()) expect(logged).not.toContain(interaction.token);
+    expect(logged).not.toMatch(/webhooks\/\d+\//);
   });
 });

@@ -14,7 +14,7 @@ import { commands } from "../commands/index.js";
 import { type Bot, createBot } from "../src/bot/create-bot.js";
 import { loadConfig } from "../src/config.js";
 import type { StylizeOptions } from "../src/engine/types.js";
-import { createLogger } from "../src/log.js";
+import { createLogger, type Logger } from "../src/log.js";
 import { type DiscordDouble, type DiscordDoubleOptions, startDiscordDouble } from "./discord-double/index.js";
 import { tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
 
@@ -124,6 +124,7 @@ export interface TestBotOptions {
   readonly double?: DiscordDoubleOptions;
   /** Engine schedule for every job: kept tiny so a run takes a second or two. */
   readonly engine?: Partial<StylizeOptions>;
+  readonly log?: Logger;
 }
 
 export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
@@ -152,7 +153,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     clientOptions: { rest: { api: double.apiBase } },
     workerScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },
-    log: createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    log: options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
   // Register the commands the way deploy-commands does, so the double knows the option types.
   await new REST({ api: double.apiBase })

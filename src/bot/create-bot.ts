@@ -8,6 +8,7 @@ import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
 import { JobArchive } from "./job-archive.js";
 import { type Engine, JobService } from "./job-service.js";
+import { loggableError } from "./loggable-error.js";
 import { PresetCatalog } from "./presets.js";
 
 /**
@@ -84,7 +85,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       "bot ready",
     ),
   );
-  client.on(Events.Error, (error) => log.error({ err: error }, "discord client error"));
+  client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 
   return {
@@ -93,11 +94,14 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     context,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
-      void archive.prune().catch((error: unknown) => log.warn({ err: error }, "could not prune old jobs"));
+      void archive
+        .prune()
+        .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not prune old jobs"));
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       void engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),
-        (error: unknown) => log.error({ err: error }, "engine not ready; jobs will fail until this is fixed"),
+        (error: unknown) =>
+          log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
       );
       await client.login(config.discordToken);
     },

@@ -1,6 +1,7 @@
 import type { Interaction } from "discord.js";
 import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
+import { loggableError } from "./loggable-error.js";
 import { replyPrivately } from "./replies.js";
 
 /**
@@ -31,10 +32,11 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
         await handleButton(interaction, bot);
       }
     } catch (error) {
-      log.error({ err: error }, "interaction handler failed");
+      log.error({ err: loggableError(error) }, "interaction handler failed");
       if (interaction.isRepliable()) {
         await replyPrivately(interaction, "Sorry — something went wrong on my side. Please try again.").catch(
-          (replyError) => log.warn({ err: replyError }, "could not tell the member about the failure"),
+          (replyError) =>
+            log.warn({ err: loggableError(replyError) }, "could not tell the member about the failure"),
         );
       }
     }

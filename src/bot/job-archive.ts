@@ -6,6 +6,7 @@ import { encodeImage } from "../images/index.js";
 import { toRgbImage } from "../images/raw.js";
 import type { Logger } from "../log.js";
 import type { Job } from "./job.js";
+import { loggableError } from "./loggable-error.js";
 
 /**
  * Jobs on disk (`<data dir>/jobs/<id>.json` + the photo as `<id>.png`), so Re-roll, Stronger, Weaker and
@@ -59,7 +60,7 @@ export class JobArchive {
       return { ...record, content };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        this.#log.warn({ err: error, jobId }, "unreadable archived job");
+        this.#log.warn({ err: loggableError(error), jobId }, "unreadable archived job");
       }
       return undefined;
     }

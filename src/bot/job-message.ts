@@ -1,5 +1,6 @@
 import { type Client, DiscordAPIError, RESTJSONErrorCodes, type RepliableInteraction } from "discord.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "./loggable-error.js";
 import { rateLimitDelayMs } from "./throttled-editor.js";
 import type { ReplyPayload } from "./views.js";
 
@@ -84,7 +85,10 @@ export class JobMessage {
       } catch (error) {
         // Not ours to edit (or gone): post a fresh message below instead.
         if (rateLimitDelayMs(error) !== undefined) throw error;
-        this.#log.info({ err: error }, "cannot edit the reply in the channel; posting a new message");
+        this.#log.info(
+          { err: loggableError(error) },
+          "cannot edit the reply in the channel; posting a new message",
+        );
         this.#messageId = undefined;
       }
     }

@@ -21,6 +21,7 @@ import { estimateWaitMs, planPixelSteps, ThroughputMeter } from "../queue/throug
 import type { Job } from "./job.js";
 import type { JobArchive } from "./job-archive.js";
 import type { JobMessage } from "./job-message.js";
+import { loggableError } from "./loggable-error.js";
 import { type PresetCatalog, PresetUnavailableError } from "./presets.js";
 import { ThrottledEditor } from "./throttled-editor.js";
 import {
@@ -104,7 +105,8 @@ export class JobService {
       perUserLimit: options.perUserLimit,
       globalCap: options.globalCap,
       run: (job, signal) => this.#run(job, signal),
-      onRunError: (job, error) => options.log.error({ err: error, jobId: job.id }, "job runner failed"),
+      onRunError: (job, error) =>
+        options.log.error({ err: loggableError(error), jobId: job.id }, "job runner failed"),
     });
     this.#queue.on("changed", () => this.#refreshWaiting());
   }
@@ -135,7 +137,7 @@ export class JobService {
     log.info({ settings: job.settings, parentId: job.parentId }, "job queued");
     this.#options.archive
       ?.save(job)
-      .catch((error: unknown) => log.warn({ err: error }, "could not archive the job"));
+      .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not archive the job"));
   }
 
   /** Whether a member can add another job right now (checked before downloading anything). */
@@ -251,7 +253,7 @@ export class JobService {
       );
     } catch (error) {
       this.#remember(job);
-      tracker.log.info({ err: error }, "job stopped");
+      tracker.log.info({ err: loggableError(error) }, "job stopped");
       await this.#finish(tracker, stoppedView(job, preset, failureText(job, error)));
     } finally {
       this.#active.delete(job.id);
@@ -341,7 +343,7 @@ export class JobService {
       if (data.length + image.data.length <= limit) timelapse = { data, format: "gif" };
       else note = [note, "The timelapse was too large to attach."].filter(Boolean).join(" ");
     } catch (error) {
-      tracker.log.warn({ err: error }, "timelapse failed");
+      tracker.log.warn({ err: loggableError(error) }, "timelapse failed");
     }
     return { image, timelapse, elapsedMs: done.elapsedMs, note };
   }
@@ -350,7 +352,7 @@ export class JobService {
     try {
       await tracker.editor.finish(payload);
     } catch (error) {
-      tracker.log.error({ err: error }, "could not deliver the job's final message");
+      tracker.log.error({ err: loggableError(error) }, "could not deliver the job's final message");
     }
   }
 

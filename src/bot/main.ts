@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { ConfigError, loadConfig } from "../config.js";
 import { createLogger } from "../log.js";
 import { createBot } from "./create-bot.js";
+import { loggableError } from "./loggable-error.js";
 
 /** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
 
@@ -28,7 +29,7 @@ if (!config.discordToken) {
 
 const log = createLogger({ level: config.logLevel });
 const bot = await createBot(config, { log }).catch((error: unknown) => {
-  log.fatal({ err: error }, "the bot could not be set up");
+  log.fatal({ err: loggableError(error) }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
 
@@ -42,7 +43,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 try {
   await bot.start();
 } catch (error) {
-  log.fatal({ err: error }, "could not connect to Discord");
+  log.fatal({ err: loggableError(error) }, "could not connect to Discord");
   await bot.stop().catch(() => undefined);
   fail(`Could not connect to Discord: ${error instanceof Error ? error.message : String(error)}`);
 }
