@@ -125,6 +125,8 @@ export interface TestBotOptions {
   /** Engine schedule for every job: kept tiny so a run takes a second or two. */
   readonly engine?: Partial<StylizeOptions>;
   readonly log?: Logger;
+  /** Connect to this double instead of starting one (it is then not closed with the bot). */
+  readonly useDouble?: DiscordDouble;
 }
 
 export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
@@ -135,7 +137,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     writeTestModels(dir),
     bundleEngineWorker(),
   ]);
-  const double = await startDiscordDouble(options.double);
+  const double = options.useDouble ?? (await startDiscordDouble(options.double));
   const config = loadConfig({
     DISCORD_TOKEN: double.token,
     STYLIZE_BACKEND: "cpu",
@@ -163,6 +165,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     });
   await bot.start();
   await double.ready;
+  while (!bot.client.isReady()) await new Promise((resolve) => setTimeout(resolve, 10));
 
   const eventually = async <T>(check: () => T | undefined | false, timeoutMs = 30_000): Promise<T> => {
     const deadline = Date.now() + timeoutMs;
@@ -180,7 +183,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     eventually,
     async close() {
       await bot.stop();
-      await double.close();
+      if (!options.useDouble) await double.close();
       await rm(dir, { recursive: true, force: true });
       await rm(workerScript, { force: true });
     },

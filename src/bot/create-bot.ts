@@ -7,6 +7,7 @@ import { EnginePool } from "../queue/engine-pool.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
 import { JobArchive } from "./job-archive.js";
+import { JobMessage } from "./job-message.js";
 import { type Engine, JobService } from "./job-service.js";
 import { loggableError } from "./loggable-error.js";
 import { PresetCatalog } from "./presets.js";
@@ -79,12 +80,21 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
   const context: BotContext = { config, jobs, presets, log };
   const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
-  client.once(Events.ClientReady, (ready) =>
+  client.once(Events.ClientReady, (ready) => {
     log.info(
       { user: ready.user.tag, guilds: ready.guilds.cache.size, presets: presets.presets.length },
       "bot ready",
-    ),
-  );
+    );
+    // Jobs a restart interrupted continue in their channels.
+    void jobs
+      .resumeUnfinished((job) =>
+        JobMessage.inChannel(client, job.channelId, job.userId, log.child({ jobId: job.id })),
+      )
+      .then(
+        (count) => count > 0 && log.info({ count }, "resumed unfinished jobs"),
+        (error: unknown) => log.error({ err: loggableError(error) }, "could not resume unfinished jobs"),
+      );
+  });
   client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 

@@ -21,6 +21,8 @@ const JobFileSchema = z.object({
   channelId: z.string(),
   createdAt: z.number(),
   parentId: z.string().optional(),
+  /** Set once the job ended (done, failed or cancelled); unset jobs are resumed after a restart. */
+  finishedAt: z.number().optional(),
   settings: z.object({
     presetId: z.string(),
     strength: z.number(),
@@ -36,25 +38,62 @@ const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 export class JobArchive {
   readonly #dir: string;
   readonly #log: Logger;
+  readonly #writes = new Map<string, Promise<void>>();
 
   constructor(dataDir: string, log: Logger) {
     this.#dir = path.join(dataDir, "jobs");
     this.#log = log;
   }
 
-  async save(job: Job): Promise<void> {
-    const { content, ...record } = job;
-    await mkdir(this.#dir, { recursive: true });
-    await writeFile(path.join(this.#dir, `${job.id}.png`), await encodeImage(content, { format: "png" }));
-    await writeFile(path.join(this.#dir, `${job.id}.json`), JSON.stringify(record));
+  save(job: Job): Promise<void> {
+    return this.#inOrder(job.id, async () => {
+      await mkdir(this.#dir, { recursive: true });
+      await writeFile(
+        path.join(this.#dir, `${job.id}.png`),
+        await encodeImage(job.content, { format: "png" }),
+      );
+      await this.#writeRecord(job);
+    });
   }
 
-  async load(jobId: string): Promise<Job | undefined> {
+  markFinished(job: Job): Promise<void> {
+    return this.#inOrder(job.id, () => this.#writeRecord(job, Date.now()));
+  }
+
+  /** Writes for one job happen in call order, so a quick "finished" never lands before the first save. */
+  #inOrder(jobId: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.#writes.get(jobId) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.#writes.set(jobId, next);
+    const forget = () => {
+      if (this.#writes.get(jobId) === next) this.#writes.delete(jobId);
+    };
+    next.then(forget, forget);
+    return next;
+  }
+
+  async #writeRecord(job: Job, finishedAt?: number): Promise<void> {
+    const { content: _pixels, resumed: _resumed, ...record } = job;
+    await writeFile(path.join(this.#dir, `${job.id}.json`), JSON.stringify({ ...record, finishedAt }));
+  }
+
+  /** Jobs a restart interrupted (queued or running, not finished), oldest first. */
+  async unfinished(): Promise<Job[]> {
+    const names = await readdir(this.#dir).catch(() => [] as string[]);
+    const jobs: Job[] = [];
+    for (const name of names.filter((n) => n.endsWith(".json"))) {
+      const job = await this.load(name.slice(0, -".json".length), { unfinishedOnly: true });
+      if (job) jobs.push(job);
+    }
+    return jobs.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async load(jobId: string, options: { unfinishedOnly?: boolean } = {}): Promise<Job | undefined> {
     if (!SAFE_ID.test(jobId)) return undefined;
     try {
-      const record = JobFileSchema.parse(
+      const { finishedAt, ...record } = JobFileSchema.parse(
         JSON.parse(await readFile(path.join(this.#dir, `${jobId}.json`), "utf8")),
       );
+      if (options.unfinishedOnly && finishedAt !== undefined) return undefined;
       const png = await readFile(path.join(this.#dir, `${jobId}.png`));
       const content = await toRgbImage(sharp(png).removeAlpha().toColourspace("srgb"));
       return { ...record, content };

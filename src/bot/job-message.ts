@@ -24,41 +24,58 @@ function isExpiredToken(error: unknown): boolean {
   return error instanceof DiscordAPIError && EXPIRED_TOKEN_CODES.has(error.code);
 }
 
+/** Discord's upload limit for bots outside boosted guilds, when no interaction tells us better. */
+const DEFAULT_ATTACHMENT_LIMIT = 10 * 1024 * 1024;
+
 export class JobMessage {
-  readonly #interaction: RepliableInteraction;
+  readonly #interaction: RepliableInteraction | undefined;
   readonly #client: Client;
+  readonly #channelId: string;
   readonly #userId: string;
   readonly #log: Logger;
   #messageId: string | undefined;
-  #viaChannel = false;
+  #viaChannel: boolean;
 
-  constructor(interaction: RepliableInteraction, log: Logger) {
-    this.#interaction = interaction;
-    this.#client = interaction.client;
-    this.#userId = interaction.user.id;
+  private constructor(
+    client: Client,
+    target: { channelId: string; userId: string; interaction?: RepliableInteraction },
+    log: Logger,
+  ) {
+    this.#client = client;
+    this.#interaction = target.interaction;
+    this.#channelId = target.channelId;
+    this.#userId = target.userId;
+    this.#viaChannel = target.interaction === undefined;
     this.#log = log;
   }
 
-  get channelId(): string | null {
-    return this.#interaction.channelId;
+  /** The deferred reply of an interaction. */
+  static forInteraction(interaction: RepliableInteraction, log: Logger): JobMessage {
+    return new JobMessage(
+      interaction.client,
+      { channelId: interaction.channelId ?? "", userId: interaction.user.id, interaction },
+      log,
+    );
+  }
+
+  /** A new message in a channel, mentioning the member (jobs resumed after a restart). */
+  static inChannel(client: Client, channelId: string, userId: string, log: Logger): JobMessage {
+    return new JobMessage(client, { channelId, userId }, log);
   }
 
   /** Largest file Discord accepts in this conversation (boosted guilds allow more). */
   get attachmentSizeLimit(): number {
-    return this.#interaction.attachmentSizeLimit ?? 8 * 1024 * 1024;
-  }
-
-  get viaChannel(): boolean {
-    return this.#viaChannel;
+    return this.#interaction?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT;
   }
 
   async edit(payload: ReplyPayload): Promise<void> {
-    if (!this.#viaChannel && Date.now() - this.#interaction.createdTimestamp > TOKEN_LIFETIME_MS) {
+    const interaction = this.#interaction;
+    if (interaction && !this.#viaChannel && Date.now() - interaction.createdTimestamp > TOKEN_LIFETIME_MS) {
       this.#switchToChannel("the interaction token is about to expire");
     }
-    if (!this.#viaChannel) {
+    if (interaction && !this.#viaChannel) {
       try {
-        const message = await this.#interaction.editReply(payload);
+        const message = await interaction.editReply(payload);
         this.#messageId = message.id;
         return;
       } catch (error) {
@@ -75,8 +92,7 @@ export class JobMessage {
   }
 
   async #editInChannel(payload: ReplyPayload): Promise<void> {
-    const channelId = this.#interaction.channelId;
-    const channel = channelId ? await this.#client.channels.fetch(channelId) : null;
+    const channel = this.#channelId ? await this.#client.channels.fetch(this.#channelId) : null;
     if (!channel?.isSendable()) throw new Error("the job's channel can no longer be reached");
     if (this.#messageId) {
       try {

@@ -97,6 +97,7 @@ export class JobService {
   readonly #active = new Map<string, Tracker>();
   /** Finished jobs, for Re-roll / Stronger / Weaker / HD; oldest forgotten first. */
   readonly #finished = new Map<string, Job>();
+  #closed = false;
 
   constructor(options: JobServiceOptions) {
     this.#options = options;
@@ -117,6 +118,31 @@ export class JobService {
 
   /** Adds a job whose reply is already deferred; throws QueueLimitError when a limit is reached. */
   submit(job: Job, message: JobMessage): void {
+    this.#enqueue(job, message);
+    this.#options.archive
+      ?.save(job)
+      .catch((error: unknown) =>
+        this.#options.log.warn({ err: loggableError(error), jobId: job.id }, "could not archive the job"),
+      );
+  }
+
+  /** Queues again, at the back, jobs a restart interrupted; returns how many were taken back. */
+  async resumeUnfinished(message: (job: Job) => JobMessage): Promise<number> {
+    const jobs = (await this.#options.archive?.unfinished()) ?? [];
+    let resumed = 0;
+    for (const job of jobs) {
+      try {
+        this.#enqueue({ ...job, resumed: true }, message(job));
+        resumed++;
+      } catch (error) {
+        this.#options.log.warn({ err: loggableError(error), jobId: job.id }, "could not resume the job");
+        await this.#options.archive?.markFinished(job);
+      }
+    }
+    return resumed;
+  }
+
+  #enqueue(job: Job, message: JobMessage): void {
     const log = this.#options.log.child({ jobId: job.id, userId: job.userId });
     const size = scaleToLongEdge(job.content.width, job.content.height, job.settings.size);
     const tracker: Tracker = {
@@ -134,10 +160,7 @@ export class JobService {
       this.#active.delete(job.id);
       throw error;
     }
-    log.info({ settings: job.settings, parentId: job.parentId }, "job queued");
-    this.#options.archive
-      ?.save(job)
-      .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not archive the job"));
+    log.info({ settings: job.settings, parentId: job.parentId, resumed: job.resumed }, "job queued");
   }
 
   /** Whether a member can add another job right now (checked before downloading anything). */
@@ -191,7 +214,13 @@ export class JobService {
   }
 
   /** Stop editing replies (shutdown); running engine work is abandoned with the workers. */
+  /**
+   * Shutdown: start nothing more and stop editing replies. Unfinished jobs stay unfinished in the archive,
+   * so the next start resumes them.
+   */
   close(): void {
+    this.#closed = true;
+    this.#queue.pause();
     for (const tracker of this.#active.values()) tracker.editor.close();
   }
 
@@ -230,7 +259,7 @@ export class JobService {
 
   async #run(job: Job, signal: AbortSignal): Promise<void> {
     const tracker = this.#active.get(job.id);
-    if (!tracker) return;
+    if (!tracker || this.#closed) return;
     const preset = this.#preset(job);
     tracker.log.info("job started");
     tracker.editor.update(() => startingView(job, preset));
@@ -349,6 +378,12 @@ export class JobService {
   }
 
   async #finish(tracker: Tracker, payload: ReplyPayload): Promise<void> {
+    if (this.#closed) return; // shutting down mid-job: leave it unfinished so it resumes
+    this.#options.archive
+      ?.markFinished(tracker.job)
+      .catch((error: unknown) =>
+        tracker.log.warn({ err: loggableError(error) }, "could not archive the job"),
+      );
     try {
       await tracker.editor.finish(payload);
     } catch (error) {

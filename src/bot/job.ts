@@ -21,6 +21,8 @@ export interface Job extends QueuedJob {
   readonly createdAt: number;
   /** The job this one re-rolls or refines, if any. */
   readonly parentId?: string;
+  /** Queued again after a restart interrupted it. */
+  readonly resumed?: boolean;
 }
 
 export const STRENGTH_CHOICES = { subtle: 0.3, balanced: 0.5, strong: 0.75 } as const;

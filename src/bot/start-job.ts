@@ -22,7 +22,7 @@ export async function startJob(
     createdAt: Date.now(),
     ...request,
   };
-  const message = new JobMessage(interaction, bot.log.child({ jobId: job.id }));
+  const message = JobMessage.forInteraction(interaction, bot.log.child({ jobId: job.id }));
   try {
     bot.jobs.submit(job, message);
     return job;

@@ -72,7 +72,9 @@ function settingsText(job: Job): string {
 function header(job: Job, preset: Preset | undefined): EmbedBuilder {
   return new EmbedBuilder()
     .setTitle(preset ? `In the style of ${preset.title}` : "Style transfer")
-    .setFooter({ text: `${settingsText(job)} · job ${job.id}` });
+    .setFooter({
+      text: `${settingsText(job)} · job ${job.id}${job.resumed ? " · resumed after a restart" : ""}`,
+    });
 }
 
 function row(...buttons: ButtonBuilder[]): ActionRowBuilder<MessageActionRowComponentBuilder> {

@@ -145,6 +145,11 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     return [...this.runningJobs(), ...this.waitingOrder()].filter((job) => job.userId === userId);
   }
 
+  /** Start no more jobs (shutdown); waiting ones stay where they are. */
+  pause(): void {
+    this.#slots.pause();
+  }
+
   /** Resolves when nothing is waiting or running. */
   onIdle(): Promise<void> {
     return this.#slots.onIdle();
