@@ -1,0 +1,130 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { tinyVggWeights, writeKerasH5 } from "./fixtures/tiny-vgg.js";
+
+/**
+ * The `stylize` command as a user runs it: the bin shim over the compiled CLI (`npm test` builds first).
+ * Tiny weights and images keep each run to a few seconds.
+ */
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, "../bin/stylize.js");
+const built = existsSync(path.resolve(import.meta.dirname, "../dist/src/cli/main.js"));
+
+async function stylizeCli(args: string[]) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, STYLIZE_BACKEND: "cpu", STYLIZE_MODELS_DIR: "/nonexistent-models" },
+      timeout: 120_000,
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("stylize CLI end to end", () => {
+  let dir: string;
+  let common: string[];
+  beforeAll(async () => {
+    if (!built) throw new Error("dist/ is missing: run `npm run build` first (npm test does)");
+    dir = await mkdtemp(path.join(tmpdir(), "stylize-cli-"));
+    await writeKerasH5(tinyVggWeights({ layers: 4, seed: 5 }), path.join(dir, "vgg.h5"));
+    const gradient = Buffer.alloc(60 * 40 * 3);
+    for (let i = 0; i < gradient.length; i++) gradient[i] = (i * 7) % 256;
+    await sharp(gradient, { raw: { width: 60, height: 40, channels: 3 } })
+      .jpeg()
+      .toFile(path.join(dir, "photo.jpg"));
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: "#c83" } })
+      .png()
+      .toFile(path.join(dir, "art.png"));
+    await writeFile(path.join(dir, "notes.txt"), "not an image");
+    common = [
+      "--weights",
+      path.join(dir, "vgg.h5"),
+      "--content-layers",
+      "relu2_2",
+      "--style-layers",
+      "relu1_1,relu2_1",
+    ];
+  });
+
+  it("paints a photo, writes frames and reports the seed", async () => {
+    const out = path.join(dir, "out.png");
+    const result = await stylizeCli([
+      ...common,
+      "--content",
+      path.join(dir, "photo.jpg"),
+      "--style",
+      path.join(dir, "art.png"),
+      "--size",
+      "48",
+      "--scales",
+      "2",
+      "--steps",
+      "10",
+      "--seed",
+      "9",
+      "--frames",
+      path.join(dir, "frames"),
+      "--out",
+      out,
+    ]);
+    expect(result.stderr).toMatch(/backend cpu, seed 9/);
+    expect(result.code).toBe(0);
+    const meta = await sharp(out).metadata();
+    expect([meta.width, meta.height, meta.format]).toEqual([48, 32, "png"]);
+    expect((await readdir(path.join(dir, "frames"))).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it("tells the user to run `npm run models` when no weights are installed", async () => {
+    const result = await stylizeCli([
+      "--content",
+      path.join(dir, "photo.jpg"),
+      "--style",
+      path.join(dir, "art.png"),
+      "--out",
+      path.join(dir, "x.png"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/npm run models/);
+  });
+
+  it("refuses a file that is not an image, naming it", async () => {
+    const notes = path.join(dir, "notes.txt");
+    const result = await stylizeCli([
+      ...common,
+      "--content",
+      notes,
+      "--style",
+      path.join(dir, "art.png"),
+      "--out",
+      path.join(dir, "y.png"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`the content image "${notes}": That file isn't an image`);
+  });
+
+  it("refuses a missing file and a bad option with clear messages", async () => {
+    const missing = await stylizeCli([
+      ...common,
+      "--content",
+      path.join(dir, "nope.jpg"),
+      "--style",
+      path.join(dir, "art.png"),
+      "--out",
+      path.join(dir, "z.png"),
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read the content image .*nope\.jpg.*ENOENT/);
+    const bad = await stylizeCli(["--content", "a.jpg", "--style", "b.jpg", "--out", "c.png", "--size", "5"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--size must be a whole number from 32 to 4096/);
+  });
+});
