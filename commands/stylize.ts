@@ -9,7 +9,7 @@ import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../sr
 import { describePreset, MAX_CHOICES, PresetUnavailableError } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
 import { refuseWhenFull, startJob } from "../src/bot/start-job.js";
-import type { Quality } from "../src/engine/types.js";
+import type { Quality, RgbImage } from "../src/engine/types.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
 
 /** Discord's own bounds for the size option; the configured maximum is checked when the command runs. */
@@ -96,7 +96,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   if (await refuseWhenFull(interaction, bot)) return;
 
   await interaction.deferReply();
-  let content: Awaited<ReturnType<typeof decodeImage>>["image"];
+  let content: RgbImage;
   try {
     const bytes = await downloadAttachment(attachment, bot.config.images.maxInputBytes);
     ({ image: content } = await decodeImage(bytes, {
