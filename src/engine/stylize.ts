@@ -1,11 +1,19 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
 import { luminanceImage, luminanceStats, matchColorHistogram, withContentChroma } from "./color.js";
-import { computeTargets, disposeTargets, type ObjectiveSpec, styleTransferObjective } from "./losses.js";
+import {
+  computeTargets,
+  disposeTargets,
+  type Objective,
+  type ObjectiveSpec,
+  styleTransferObjective,
+  type Targets,
+} from "./losses.js";
 import { Adam } from "./optimizers/adam.js";
 import { Lbfgs } from "./optimizers/lbfgs.js";
 import type { ImageOptimizer } from "./optimizers/optimizer.js";
 import { resolveOptions, type StylizeRequest } from "./options.js";
+import { PreviewCadence, RunClock } from "./progress.js";
 import { gaussianNoise } from "./random.js";
 import { resampleImage } from "./resample.js";
 import { fitLongEdge, planScales } from "./schedule.js";
@@ -42,7 +50,7 @@ export async function* stylize(
   const options = resolveOptions(request);
   const startedAt = performance.now();
   const backend = (await initBackend()).name;
-  const images = colourAdjustedSources(options);
+  const images = colorAdjustedSources(options);
 
   const spec: ObjectiveSpec = {
     contentWeight: options.contentWeight!,
@@ -73,12 +81,22 @@ export async function* stylize(
     yield { type: "start", backend, seed: options.seed, plan, totalSteps };
     for (const [index, scale] of plan.entries()) {
       const content = resampleImage(images.content, scale.width, scale.height);
-      const start = image ? resizeTensor(image, scale.width, scale.height) : initialImage(options, content);
-      image?.dispose();
-      image = undefined;
-      const optimizer = startScale(net, spec, options, images, content, start, scale);
-      start.dispose();
+      const targets = scaleTargets(net, spec, options, images, content);
+      let optimizer: ImageOptimizer | undefined;
       try {
+        const start = image ? resizeTensor(image, scale.width, scale.height) : initialImage(options, content);
+        image?.dispose();
+        image = undefined;
+        try {
+          optimizer = createOptimizer(
+            options,
+            styleTransferObjective(net, spec, targets),
+            start,
+            scale.steps,
+          );
+        } finally {
+          start.dispose();
+        }
         for (let step = 1; step <= scale.steps; step++) {
           signal?.throwIfAborted();
           const stepStarted = performance.now();
@@ -109,7 +127,8 @@ export async function* stylize(
         signal?.throwIfAborted();
         image = optimizer.output();
       } finally {
-        optimizer.dispose();
+        optimizer?.dispose();
+        disposeTargets(targets);
       }
     }
     const content = resampleImage(images.content, image!.shape[2], image!.shape[1]);
@@ -137,7 +156,7 @@ interface SourceImages {
 }
 
 /** Applies the colour mode to the inputs once, at their full resolution. */
-function colourAdjustedSources(options: StylizeOptions): SourceImages {
+function colorAdjustedSources(options: StylizeOptions): SourceImages {
   const { content, styles, colorMode } = options;
   if (colorMode === "histogram") {
     return {
@@ -158,26 +177,25 @@ function colourAdjustedSources(options: StylizeOptions): SourceImages {
   return { content, contentSeen: content, styles };
 }
 
-/** Targets for this scale (computed once, owned by the returned objective's optimiser) and the optimiser. */
-function startScale(
+/** Content features and blended style Grams for one scale; the style images scale with the content. */
+function scaleTargets(
   net: Vgg19Features,
   spec: ObjectiveSpec,
   options: StylizeOptions,
   images: SourceImages,
   content: RgbImage,
-  start: tf.Tensor4D,
-  scale: ScalePlan,
-): ImageOptimizer {
+): Targets {
   const seen =
     images.contentSeen === images.content
       ? content
-      : resampleImage(images.contentSeen, scale.width, scale.height);
-  const styleLongEdge = Math.round(Math.max(scale.width, scale.height) * options.styleScale);
+      : resampleImage(images.contentSeen, content.width, content.height);
+  const styleLongEdge = Math.round(Math.max(content.width, content.height) * options.styleScale);
   const minEdge = 1 << net.downsamplings;
   const contentTensor = imageToTensor(seen);
   const styleTensors = images.styles
     .filter((s) => s.weight > 0)
     .map((s) => {
+      // Never smaller than the deepest layer needs, even for a small styleScale.
       const shortEdge = Math.min(s.image.width, s.image.height);
       const longEdge = Math.max(
         styleLongEdge,
@@ -186,27 +204,22 @@ function startScale(
       const size = fitLongEdge(s.image.width, s.image.height, longEdge);
       return { image: imageToTensor(resampleImage(s.image, size.width, size.height)), weight: s.weight };
     });
-  let targets: ReturnType<typeof computeTargets>;
   try {
-    targets = computeTargets(net, spec, contentTensor, styleTensors);
+    return computeTargets(net, spec, contentTensor, styleTensors);
   } finally {
     tf.dispose([contentTensor, ...styleTensors.map((s) => s.image)]);
   }
-  const objective = styleTransferObjective(net, spec, targets);
-  const optimizer =
-    options.optimizer === "lbfgs"
-      ? new Lbfgs(objective, start)
-      : new Adam(objective, start, {
-          learningRate: ADAM_LEARNING_RATE,
-          averageDecay: averageDecayFor(scale.steps),
-        });
-  // The targets live exactly as long as the optimiser that uses them.
-  const dispose = optimizer.dispose.bind(optimizer);
-  optimizer.dispose = () => {
-    dispose();
-    disposeTargets(targets);
-  };
-  return optimizer;
+}
+
+function createOptimizer(
+  options: StylizeOptions,
+  objective: Objective,
+  start: tf.Tensor4D,
+  steps: number,
+): ImageOptimizer {
+  return options.optimizer === "lbfgs"
+    ? new Lbfgs(objective, start)
+    : new Adam(objective, start, { learningRate: ADAM_LEARNING_RATE, averageDecay: averageDecayFor(steps) });
 }
 
 /** Average over roughly the last fifth of a scale's steps (crowsonkb's 0.99 suits runs of 500+ steps). */
@@ -243,59 +256,5 @@ async function snapshot(
     return finish(await tensorToImage(output), options, content);
   } finally {
     output.dispose();
-  }
-}
-
-/** Elapsed time and an ETA from measured step times, scaled by each remaining scale's pixel count. */
-class RunClock {
-  private msPerPixelStep: number | undefined;
-
-  constructor(
-    private readonly plan: readonly ScalePlan[],
-    private readonly startedAt: number,
-  ) {}
-
-  record(scale: number, ms: number): void {
-    const sample = ms / pixels(this.plan[scale]!);
-    // Recent steps count most: the first steps of a run include warm-up.
-    this.msPerPixelStep =
-      this.msPerPixelStep === undefined ? sample : 0.7 * this.msPerPixelStep + 0.3 * sample;
-  }
-
-  elapsedMs(): number {
-    return performance.now() - this.startedAt;
-  }
-
-  /** After `step` (1-based) of scale `scale`. */
-  etaMs(scale: number, step: number): number {
-    const current = this.plan[scale]!;
-    let remaining = (current.steps - step) * pixels(current);
-    for (const later of this.plan.slice(scale + 1)) remaining += later.steps * pixels(later);
-    return remaining * (this.msPerPixelStep ?? 0);
-  }
-}
-
-function pixels(scale: ScalePlan): number {
-  return scale.width * scale.height;
-}
-
-/** Preview every N steps and/or every S seconds, whichever comes first; 0 turns a trigger off. */
-class PreviewCadence {
-  private last: number;
-
-  constructor(
-    private readonly options: Pick<StylizeOptions, "previewEverySteps" | "previewEverySeconds">,
-    startedAt: number,
-  ) {
-    this.last = startedAt;
-  }
-
-  due(overallStep: number): boolean {
-    const { previewEverySteps: steps, previewEverySeconds: seconds } = this.options;
-    const now = performance.now();
-    const due =
-      (steps > 0 && overallStep % steps === 0) || (seconds > 0 && now - this.last >= seconds * 1000);
-    if (due) this.last = now;
-    return due;
   }
 }
