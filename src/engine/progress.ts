@@ -2,9 +2,16 @@ import type { ScalePlan, StylizeOptions } from "./types.js";
 
 /** Progress bookkeeping for a run: elapsed time, ETA and when to emit preview frames. */
 
-/** Elapsed time and an ETA from measured step times, scaled by each remaining scale's pixel count. */
+/**
+ * Elapsed time, and an ETA from the measured time per pixel-step at the current scale, applied to the
+ * pixel count of every remaining step. The first step of a scale is left out of the rate once there are
+ * others: it pays for warm-up (and L-BFGS's initial evaluation).
+ */
 export class RunClock {
-  private msPerPixelStep: number | undefined;
+  private scale = -1;
+  private first = 0;
+  private rest = 0;
+  private restCount = 0;
 
   constructor(
     private readonly plan: readonly ScalePlan[],
@@ -12,10 +19,16 @@ export class RunClock {
   ) {}
 
   record(scale: number, ms: number): void {
-    const sample = ms / pixels(this.plan[scale]!);
-    // Recent steps count most: the first steps of a run include warm-up.
-    this.msPerPixelStep =
-      this.msPerPixelStep === undefined ? sample : 0.7 * this.msPerPixelStep + 0.3 * sample;
+    const perPixel = ms / pixels(this.plan[scale]!);
+    if (scale !== this.scale) {
+      this.scale = scale;
+      this.first = perPixel;
+      this.rest = 0;
+      this.restCount = 0;
+    } else {
+      this.rest += perPixel;
+      this.restCount += 1;
+    }
   }
 
   elapsedMs(): number {
@@ -27,7 +40,8 @@ export class RunClock {
     const current = this.plan[scale]!;
     let remaining = (current.steps - step) * pixels(current);
     for (const later of this.plan.slice(scale + 1)) remaining += later.steps * pixels(later);
-    return remaining * (this.msPerPixelStep ?? 0);
+    const msPerPixelStep = this.restCount > 0 ? this.rest / this.restCount : this.first;
+    return remaining * msPerPixelStep;
   }
 }
 
