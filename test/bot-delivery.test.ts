@@ -109,6 +109,23 @@ describe("delivery", () => {
     }
   });
 
+  it("survives an interaction Discord no longer knows (10062) and keeps answering", async () => {
+    t.double.injectError({ route: "/interactions/:id/:token/callback", times: 1 }, { discordCode: 10062 });
+    const attachment = t.double.hostAttachment(await photoPng(), {
+      filename: "p.png",
+      contentType: "image/png",
+    });
+    const lost = t.double.sendCommand({
+      name: "stylize",
+      user: ALICE,
+      options: { image: attachment, style: "wave-test" } as never,
+    });
+    await t.double.waitFor((r) => r.path.includes(lost.interactionId) && r.status === 404);
+    const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
+    expect(help.type).toBe(4);
+    expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
+  });
+
   it("never logged the bot token, an interaction token or a webhook URL, even for the failures above", () => {
     const logged = logLines.join("\n");
     expect(logged).toContain("job done"); // the log did capture the runs

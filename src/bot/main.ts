@@ -33,6 +33,11 @@ const bot = await createBot(config, { log }).catch((error: unknown) => {
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
 
+// A safety net: a stray rejection is a bug to log, never a reason to drop every member's job.
+process.on("unhandledRejection", (reason) =>
+  log.error({ err: loggableError(reason) }, "unhandled rejection"),
+);
+
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log.info({ signal }, "shutting down");
