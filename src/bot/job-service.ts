@@ -72,8 +72,8 @@ interface Tracker {
   readonly message: JobMessage;
   readonly editor: ThrottledEditor<ReplyPayload>;
   readonly log: Logger;
-  /** Estimated pixel-steps, for ETAs of the jobs behind it. */
-  readonly work: number;
+  /** Pixels of the finished image; with the measured rates, the job's expected work. */
+  readonly outputPixels: number;
   lastPosition?: number;
   plan?: readonly ScalePlan[];
   progress?: ProgressState;
@@ -150,7 +150,7 @@ export class JobService {
       message,
       log,
       editor: new ThrottledEditor((payload) => message.edit(payload), this.#options.progressIntervalMs, log),
-      work: this.#meter.estimateWork(job.settings.quality, size.width * size.height),
+      outputPixels: size.width * size.height,
       frames: [],
     };
     this.#active.set(job.id, tracker);
@@ -228,13 +228,19 @@ export class JobService {
     return this.#options.presets.get(job.settings.presetId);
   }
 
+  /** Pixel-steps: exact once the engine announced its plan, else estimated from what was measured. */
+  #workOf(tracker: Tracker): number {
+    if (tracker.plan) return planPixelSteps(tracker.plan);
+    return this.#meter.estimateWork(tracker.job.settings.quality, tracker.outputPixels);
+  }
+
   #refreshWaiting(): void {
     const waiting = this.#queue.waitingOrder();
     const runningRemaining = this.#queue.runningJobs().map((job) => {
       const tracker = this.#active.get(job.id);
       if (!tracker) return 0;
       const done = tracker.progress ? tracker.progress.overallStep / tracker.progress.totalSteps : 0;
-      return tracker.work * (1 - done);
+      return this.#workOf(tracker) * (1 - done);
     });
     const ahead: number[] = [];
     waiting.forEach((job, index) => {
@@ -244,10 +250,10 @@ export class JobService {
       const wait = estimateWaitMs(this.#meter, {
         runningRemaining,
         ahead,
-        own: tracker.work,
+        own: this.#workOf(tracker),
         concurrency: this.#options.concurrency,
       });
-      ahead.push(tracker.work);
+      ahead.push(this.#workOf(tracker));
       if (tracker.lastPosition === position) return;
       tracker.lastPosition = position;
       const preset = this.#preset(job);
@@ -271,8 +277,7 @@ export class JobService {
         signal,
         onEvent: (event) => this.#onEvent(tracker, event),
       });
-      const work = tracker.plan ? planPixelSteps(tracker.plan) : tracker.work;
-      this.#meter.recordRun(work, done.totalSteps, done.elapsedMs);
+      this.#meter.recordRun(this.#workOf(tracker), done.totalSteps, done.elapsedMs);
       const result = await this.#result(tracker, done);
       this.#remember(job);
       await this.#finish(tracker, doneView(job, preset, result));
