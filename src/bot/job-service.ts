@@ -209,11 +209,6 @@ export class JobService {
     };
   }
 
-  onIdle(): Promise<void> {
-    return this.#queue.onIdle();
-  }
-
-  /** Stop editing replies (shutdown); running engine work is abandoned with the workers. */
   /**
    * Shutdown: start nothing more and stop editing replies. Unfinished jobs stay unfinished in the archive,
    * so the next start resumes them.
