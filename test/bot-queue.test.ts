@@ -17,7 +17,11 @@ const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
-  t = await startTestBot({ env: { STYLIZE_CONCURRENCY: "1", STYLIZE_PER_USER_LIMIT: "2" } });
+  // Jobs long enough (24 steps) that the first is still running while the others queue up behind it.
+  t = await startTestBot({
+    env: { STYLIZE_CONCURRENCY: "1", STYLIZE_PER_USER_LIMIT: "2" },
+    engine: { stepsPerScale: 24 },
+  });
 });
 afterAll(() => t?.close());
 
