@@ -95,10 +95,10 @@ export function waitingView(
   preset: Preset | undefined,
   wait: { position: number; startsInMs: number; finishesInMs: number; measured: boolean },
 ): ReplyPayload {
-  const estimate = wait.measured ? "about" : "roughly (no run measured yet)";
   const description = [
     `<@${job.userId}>, you're **#${wait.position}** in the queue.`,
-    `Starts in ${estimate} ${formatDuration(wait.startsInMs)}; done in about ${formatDuration(wait.finishesInMs)}.`,
+    `Starts in about ${formatDuration(wait.startsInMs)}; done in about ${formatDuration(wait.finishesInMs)}` +
+      (wait.measured ? "." : " (a rough guess until the first job has run)."),
   ].join("\n");
   return {
     content: "",
