@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { clampStrength, describeStrength, STRENGTH_STEP } from "../src/bot/job.js";
+import { formatDuration, progressBar, progressText } from "../src/bot/views.js";
+
+describe("progress text", () => {
+  it("draws a 20-cell bar with the percentage, clamped to 0..100", () => {
+    expect(progressBar(0)).toBe(`${"░".repeat(20)} 0%`);
+    expect(progressBar(0.5)).toBe(`${"█".repeat(10)}${"░".repeat(10)} 50%`);
+    expect(progressBar(1.7)).toBe(`${"█".repeat(20)} 100%`);
+  });
+
+  it("names scale, step, overall progress and time left", () => {
+    const text = progressText({
+      scale: 1,
+      scales: 3,
+      step: 7,
+      stepsInScale: 30,
+      overallStep: 37,
+      totalSteps: 90,
+      etaMs: 95_000,
+    });
+    expect(text).toContain("Scale 2/3 · step 7/30 · 37/90 overall · about 1 min 35 s left");
+  });
+
+  it("formats durations for people", () => {
+    expect(formatDuration(4_400)).toBe("4 s");
+    expect(formatDuration(61_000)).toBe("1 min 01 s");
+    expect(formatDuration(3 * 3_600_000 + 5 * 60_000)).toBe("3 h 05 min");
+    expect(formatDuration(Number.NaN)).toBe("unknown");
+  });
+});
+
+describe("strength", () => {
+  it("names the command's choices and steps within bounds", () => {
+    expect(describeStrength(0.75)).toBe("strong");
+    expect(describeStrength(0.65)).toBe("65%");
+    expect(clampStrength(0.5 + STRENGTH_STEP)).toBe(0.65);
+    expect(clampStrength(0.9 + STRENGTH_STEP)).toBe(0.95);
+    expect(clampStrength(0.1 - STRENGTH_STEP)).toBe(0.05);
+  });
+});
