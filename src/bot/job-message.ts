@@ -8,7 +8,8 @@ import type { ReplyPayload } from "./views.js";
  * The one message that shows a job from queue to result. It starts as the interaction's (deferred)
  * reply, edited through the interaction webhook. Interaction tokens die after 15 minutes, so a job that
  * outlives its token continues through the bot's own channel access: it edits the same message, or posts
- * a new one mentioning the member if that is impossible.
+ * a new one mentioning the member if that is impossible. A job resumed after a restart has no
+ * interaction at all and lives in the channel from the start.
  */
 
 /** Switch to the channel a little before Discord's 15 minutes run out rather than risk a failed edit. */
