@@ -1,4 +1,4 @@
-import type { RgbImage } from "./types.js";
+import type { RgbImage, StylizeOptions } from "./types.js";
 
 /**
  * Colour preservation (Gatys, Bethge, Hertzmann & Shechtman 2016, "Preserving color in neural artistic
@@ -182,4 +182,36 @@ function symmetricPower(m: Mat3, power: number): Mat3 {
       (c) => v[r]![0] * eig[0]! * v[c]![0] + v[r]![1] * eig[1]! * v[c]![1] + v[r]![2] * eig[2]! * v[c]![2],
     ),
   ) as Mat3;
+}
+
+export interface SourceImages {
+  /** The image the output's colours come from. */
+  readonly content: RgbImage;
+  /** What the network sees as the content (the luminance only, in luminance mode). */
+  readonly contentSeen: RgbImage;
+  readonly styles: readonly { image: RgbImage; weight: number }[];
+}
+
+/** The images the network sees under the colour mode, prepared once at full resolution. */
+export function colorSources(
+  options: Pick<StylizeOptions, "content" | "styles" | "colorMode">,
+): SourceImages {
+  const { content, styles, colorMode } = options;
+  if (colorMode === "histogram") {
+    return {
+      content,
+      contentSeen: content,
+      styles: styles.map((s) => ({ ...s, image: matchColorHistogram(s.image, content) })),
+    };
+  }
+  if (colorMode === "luminance") {
+    // Gatys et al. 2016: match the style luminance's mean and spread to the content's.
+    const stats = luminanceStats(content);
+    return {
+      content,
+      contentSeen: luminanceImage(content),
+      styles: styles.map((s) => ({ ...s, image: luminanceImage(s.image, stats) })),
+    };
+  }
+  return { content, contentSeen: content, styles };
 }

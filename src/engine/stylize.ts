@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
-import { luminanceImage, luminanceStats, matchColorHistogram, withContentChroma } from "./color.js";
+import { colorSources, luminanceImage, type SourceImages, withContentChroma } from "./color.js";
 import {
   computeTargets,
   disposeTargets,
@@ -50,7 +50,7 @@ export async function* stylize(
   const options = resolveOptions(request);
   const startedAt = performance.now();
   const backend = (await initBackend()).name;
-  const images = colorAdjustedSources(options);
+  const images = colorSources(options);
 
   const spec: ObjectiveSpec = {
     contentWeight: options.contentWeight!,
@@ -101,6 +101,7 @@ export async function* stylize(
           signal?.throwIfAborted();
           const stepStarted = performance.now();
           losses = await optimizer.step();
+          signal?.throwIfAborted();
           overallStep += 1;
           clock.record(index, performance.now() - stepStarted);
           yield {
@@ -145,36 +146,6 @@ export async function* stylize(
     image?.dispose();
     net.dispose();
   }
-}
-
-interface SourceImages {
-  /** The image the output's colours come from. */
-  readonly content: RgbImage;
-  /** What the network sees as the content (the luminance only, in luminance mode). */
-  readonly contentSeen: RgbImage;
-  readonly styles: readonly { image: RgbImage; weight: number }[];
-}
-
-/** Applies the colour mode to the inputs once, at their full resolution. */
-function colorAdjustedSources(options: StylizeOptions): SourceImages {
-  const { content, styles, colorMode } = options;
-  if (colorMode === "histogram") {
-    return {
-      content,
-      contentSeen: content,
-      styles: styles.map((s) => ({ ...s, image: matchColorHistogram(s.image, content) })),
-    };
-  }
-  if (colorMode === "luminance") {
-    // Gatys et al. 2016: match the style luminance's mean and spread to the content's.
-    const stats = luminanceStats(content);
-    return {
-      content,
-      contentSeen: luminanceImage(content),
-      styles: styles.map((s) => ({ ...s, image: luminanceImage(s.image, stats) })),
-    };
-  }
-  return { content, contentSeen: content, styles };
 }
 
 /** Content features and blended style Grams for one scale; the style images scale with the content. */
