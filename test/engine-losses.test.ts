@@ -123,6 +123,30 @@ describe("losses", () => {
     disposeTargets(targets);
   });
 
+  it("blends several style images' Gram targets by their weights, whatever their sizes", () => {
+    const spec = { ...base, styleWeight: 1 };
+    const content = imageToTensor(patternImage(16, 12));
+    const a = imageToTensor(stripesImage(20, 20));
+    const b = imageToTensor(patternImage(28, 16, 4));
+    const both = computeTargets(net, spec, content, [
+      { image: a, weight: 3 },
+      { image: b, weight: 1 },
+    ]);
+    const onlyA = computeTargets(net, spec, content, [{ image: a, weight: 1 }]);
+    const onlyB = computeTargets(net, spec, content, [{ image: b, weight: 1 }]);
+    for (const { layer } of spec.styleLayers) {
+      tf.tidy(() => {
+        const expected = tf.add(tf.mul(onlyA.style.get(layer)!, 0.75), tf.mul(onlyB.style.get(layer)!, 0.25));
+        const actual = both.style.get(layer)!;
+        expect(tf.max(tf.abs(tf.sub(actual, expected))).dataSync()[0]).toBeLessThan(
+          1e-5 * tf.max(tf.abs(expected)).dataSync()[0]!,
+        );
+      });
+    }
+    for (const t of [both, onlyA, onlyB]) disposeTargets(t);
+    tf.dispose([content, a, b]);
+  });
+
   it("normalises Gram matrices so that a tiled (larger) image has the same Gram as its tile", () => {
     tf.tidy(() => {
       const tile = tf.tensor4d(
