@@ -1,22 +1,61 @@
+import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { downloadFile } from "../src/engine/weights/download.js";
-import { type ModelFile, readManifests, selectFiles } from "../src/engine/weights/manifest.js";
+import { downloadFile, sidecarPath, type Verification } from "../src/engine/weights/download.js";
+import {
+  ManifestError,
+  type ModelFile,
+  type ModelManifest,
+  readManifests,
+  selectFiles,
+} from "../src/engine/weights/manifest.js";
 import { manifestsDir, modelsDir } from "../src/engine/weights/paths.js";
+import { decodeImage, isImageInputError } from "../src/images/index.js";
 
 /**
  * `npm run models [-- --only <name>…]`: fetch every file listed in models/*.json into the models dir,
  * one progress bar per file, then a summary. Files already present and verified are skipped, and an
- * interrupted run resumes where it stopped.
+ * interrupted run resumes where it stopped. Files with a published checksum are checked against it;
+ * files declaring `"verify": "image"` must decode as an image, and their sha256 is recorded next to them
+ * (see manifest.ts for the rule).
  */
 
+/** The engine cannot run without these, so they are fetched before anything else (e.g. the paintings). */
+const FIRST_MANIFESTS = ["vgg19"];
+
 type Outcome =
-  | { file: ModelFile; status: "downloaded" | "present" }
+  | { file: ModelFile; status: "downloaded" | "present"; bytes: number }
   | { file: ModelFile; status: "failed"; error: string };
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+/** The engine's weights first, then the rest in file-name order. */
+function inDownloadOrder(manifests: readonly ModelManifest[]): ModelManifest[] {
+  const rank = (m: ModelManifest) => {
+    const index = FIRST_MANIFESTS.indexOf(m.name);
+    return index === -1 ? FIRST_MANIFESTS.length : index;
+  };
+  return [...manifests].sort((a, b) => rank(a) - rank(b));
+}
+
+/** How the downloader checks a file, from its manifest entry (whose schema guarantees one of the two). */
+function verificationFor(file: ModelFile): Verification {
+  if (file.checksum) return { checksum: file.checksum };
+  if (file.verify === "image") return { verify: verifyImageFile };
+  throw new ManifestError(`model file "${file.name}" has neither a checksum nor "verify"`);
+}
+
+/** Accepts the file only if it decodes as an image (which refuses non-images, corrupt files and bombs). */
+async function verifyImageFile(file: string): Promise<void> {
+  try {
+    await decodeImage(await readFile(file));
+  } catch (error) {
+    if (!isImageInputError(error)) throw error;
+    throw new Error(`not a usable image (${error.code}): ${error.message}`, { cause: error });
+  }
+}
 
 /** Runs the command for `argv` (as in process.argv) and resolves to the exit code. */
 export async function runModelsCommand(argv: readonly string[]): Promise<number> {
@@ -28,7 +67,7 @@ export async function runModelsCommand(argv: readonly string[]): Promise<number>
     .opts<{ only?: string[]; manifests: string }>();
 
   const target = modelsDir();
-  const files = selectFiles(await readManifests(options.manifests), options.only ?? []);
+  const files = selectFiles(inDownloadOrder(await readManifests(options.manifests)), options.only ?? []);
   console.log(`Downloading ${files.length} model file(s) into ${target}`);
 
   const controller = new AbortController();
@@ -38,25 +77,42 @@ export async function runModelsCommand(argv: readonly string[]): Promise<number>
   // cli-progress draws on stderr and only on a terminal; elsewhere (CI, logs) print one line per file.
   const bars = process.stderr.isTTY
     ? new cliProgress.MultiBar(
-        { format: " {bar} {percentage}% | {name} | {receivedMb}/{totalMb} MB", hideCursor: true },
+        {
+          format: " {bar} {percentage}% | {name} | {receivedMb}/{totalMb} MB",
+          hideCursor: true,
+          emptyOnZero: true,
+        },
         cliProgress.Presets.shades_classic,
       )
     : undefined;
   const outcomes: Outcome[] = [];
   for (const file of files) {
-    if (!bars) console.log(`  … ${file.name} (${mb(file.bytes)} MB) from ${file.url}`);
-    const bar = bars?.create(file.bytes, 0, { name: file.name, receivedMb: mb(0), totalMb: mb(file.bytes) });
+    const size = file.bytes === undefined ? "size unknown" : `${mb(file.bytes)} MB`;
+    if (!bars) console.log(`  … ${file.name} (${size}) from ${file.url}`);
+    // Without a size in the manifest the bar's total comes from the server's Content-Length, if any.
+    const bar = bars?.create(file.bytes ?? 0, 0, {
+      name: file.name,
+      receivedMb: mb(0),
+      totalMb: file.bytes === undefined ? "?" : mb(file.bytes),
+    });
     try {
       const result = await downloadFile({
+        ...verificationFor(file),
         url: file.url,
         dest: path.join(target, file.dest),
-        bytes: file.bytes,
-        checksum: file.checksum,
+        ...(file.bytes === undefined ? {} : { bytes: file.bytes }),
         signal: controller.signal,
-        onProgress: ({ receivedBytes }) => bar?.update(receivedBytes, { receivedMb: mb(receivedBytes) }),
+        onProgress: ({ receivedBytes, totalBytes }) => {
+          if (totalBytes !== undefined && bar?.getTotal() !== totalBytes) {
+            bar?.setTotal(totalBytes);
+            bar?.update({ totalMb: mb(totalBytes) });
+          }
+          bar?.update(receivedBytes, { receivedMb: mb(receivedBytes) });
+        },
       });
-      bar?.update(file.bytes, { receivedMb: mb(file.bytes) });
-      outcomes.push({ file, status: result.skipped ? "present" : "downloaded" });
+      bar?.setTotal(result.bytes);
+      bar?.update(result.bytes, { receivedMb: mb(result.bytes), totalMb: mb(result.bytes) });
+      outcomes.push({ file, status: result.skipped ? "present" : "downloaded", bytes: result.bytes });
     } catch (error) {
       outcomes.push({
         file,
@@ -77,11 +133,15 @@ function summarise(outcomes: readonly Outcome[], planned: number, target: string
     const { file } = outcome;
     if (outcome.status === "failed") console.log(`  ✖ ${file.name}: ${outcome.error}`);
     else {
+      const dest = path.join(target, file.dest);
+      const how = file.checksum ? "checksum verified" : `matches the sha256 recorded in ${sidecarPath(dest)}`;
       const what =
         outcome.status === "present"
-          ? "already present, checksum verified"
-          : `downloaded (${mb(file.bytes)} MB)`;
-      console.log(`  ✔ ${file.name}: ${what} → ${path.join(target, file.dest)}`);
+          ? `already present, ${how}`
+          : file.checksum
+            ? `downloaded (${mb(outcome.bytes)} MB)`
+            : `downloaded (${mb(outcome.bytes)} MB), checked as an image, sha256 recorded in ${sidecarPath(dest)}`;
+      console.log(`  ✔ ${file.name}: ${what} → ${dest}`);
     }
   }
   const failed = outcomes.filter((o) => o.status === "failed").length + (planned - outcomes.length);

@@ -3,9 +3,15 @@ import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runModelsCommand } from "../scripts/download-models.js";
-import { type DownloadProgress, downloadFile } from "../src/engine/weights/download.js";
+import {
+  type DownloadOptions,
+  type DownloadProgress,
+  downloadFile,
+  sidecarPath,
+} from "../src/engine/weights/download.js";
 import { loadVggWeights, WeightsUnavailableError } from "../src/engine/weights/index.js";
 import type { Checksum } from "../src/engine/weights/manifest.js";
 import { tinyVggWeights, writeKerasH5 } from "./fixtures/tiny-vgg.js";
@@ -293,5 +299,155 @@ describe("npm run models", () => {
       vi.restoreAllMocks();
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe('files without a checksum ("verify")', () => {
+  it("hands the complete partial file to verify before the rename, then records its sha256", async () => {
+    const url = await serve((req, res) => serveBytes(req, res, body));
+    const seen: string[] = [];
+    const verify = async (file: string) => {
+      seen.push(file);
+      expect(existsSync(dest)).toBe(false);
+      expect(md5(await readFile(file)).hex).toBe(md5(body).hex);
+    };
+    const result = await downloadFile({ url, dest, verify, ...fast });
+    expect(result).toMatchObject({ skipped: false, attempts: 1, bytes: body.length });
+    expect(seen).toEqual([`${dest}.partial`]);
+    await expectDestToHold(body);
+    expect(await readFile(sidecarPath(dest), "utf8")).toBe(`${sha256(body).hex}  file.bin\n`);
+    expect(existsSync(`${dest}.partial`)).toBe(false);
+
+    const again = await downloadFile({ url, dest, verify, ...fast });
+    expect(again.skipped).toBe(true);
+    expect(server!.requests).toHaveLength(1);
+    expect(seen).toHaveLength(1);
+  });
+
+  it("refuses what verify refuses and keeps nothing, without retrying a fresh download", async () => {
+    const url = await serve((req, res) => serveBytes(req, res, body));
+    const verify = async () => {
+      throw new Error("not a painting");
+    };
+    await expect(downloadFile({ url, dest, verify, ...fast })).rejects.toThrow(
+      /could not download file\.bin: .* failed verification: not a painting/,
+    );
+    expect(server!.requests).toHaveLength(1);
+    for (const file of [dest, `${dest}.partial`, sidecarPath(dest)]) expect(existsSync(file)).toBe(false);
+  });
+
+  it("refuses a call with neither a checksum nor verify", async () => {
+    const options = { url: "http://127.0.0.1:9/x", dest } as unknown as DownloadOptions;
+    await expect(downloadFile(options)).rejects.toThrow(/exactly one of checksum and verify/);
+  });
+});
+
+describe('npm run models with "verify": "image"', () => {
+  const painting = () =>
+    sharp({ create: { width: 48, height: 32, channels: 3, background: { r: 200, g: 120, b: 40 } } })
+      .jpeg()
+      .toBuffer();
+
+  /** Serves `files()` by URL path, writes a one-manifest folder and runs the command with output captured. */
+  async function setUp(files: () => Record<string, Buffer>) {
+    const url = await serve((req, res) => {
+      const data = files()[req.url ?? ""];
+      if (data) serveBytes(req, res, data);
+      else res.writeHead(404).end();
+    });
+    const base = url.replace("/file.bin", "");
+    const manifests = path.join(dir, "manifests");
+    await mkdir(manifests);
+    const entry = (name: string, extra: object) => ({
+      name,
+      url: `${base}/${name}`,
+      dest: `paintings/${name}.jpg`,
+      licence: "test data",
+      source: "local test server",
+      ...extra,
+    });
+    const weights = {
+      name: "vgg19",
+      description: "weights",
+      files: [entry("weights", { bytes: body.length, checksum: md5(body) })],
+    };
+    const paintings = {
+      name: "paintings",
+      description: "paintings",
+      files: [entry("wave", { verify: "image" })],
+    };
+    await writeFile(path.join(manifests, "paintings.json"), JSON.stringify(paintings));
+    await writeFile(path.join(manifests, "vgg19.json"), JSON.stringify(weights));
+    const models = path.join(dir, "models");
+    vi.stubEnv("STYLIZE_MODELS_DIR", models);
+    const out: string[] = [];
+    const capture = (...args: unknown[]) => void out.push(args.join(" "));
+    vi.spyOn(console, "log").mockImplementation(capture);
+    vi.spyOn(console, "error").mockImplementation(capture);
+    const run = async (...extra: string[]) => {
+      out.length = 0;
+      const code = await runModelsCommand(["node", "download-models.js", "--manifests", manifests, ...extra]);
+      return { code, text: out.join("\n") };
+    };
+    return { run, dest: path.join(models, "paintings", "wave.jpg"), requests: () => server!.requests.length };
+  }
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("downloads an image, records its sha256, skips it next time and fetches it again when corrupted", async () => {
+    const jpeg = await painting();
+    const { run, dest: wave, requests } = await setUp(() => ({ "/wave": jpeg, "/weights": body }));
+
+    const first = await run();
+    expect(first.code).toBe(0);
+    // The engine's weights come first even though paintings.json sorts before vgg19.json.
+    expect(first.text).toMatch(
+      /… weights \(0\.3 MB\)[\s\S]*… wave \(size unknown\)[\s\S]*✔ weights[\s\S]*✔ wave/,
+    );
+    expect(first.text).toMatch(
+      /✔ wave: downloaded \(0\.0 MB\), checked as an image, sha256 recorded in .*wave\.jpg\.sha256/,
+    );
+    expect(md5(await readFile(wave)).hex).toBe(md5(jpeg).hex);
+    expect(await readFile(`${wave}.sha256`, "utf8")).toBe(`${sha256(jpeg).hex}  wave.jpg\n`);
+    expect(existsSync(`${wave}.partial`)).toBe(false);
+
+    const second = await run("--only", "wave");
+    expect(second.text).toMatch(
+      /✔ wave: already present, matches the sha256 recorded in .*wave\.jpg\.sha256/,
+    );
+    expect(requests()).toBe(2);
+
+    await writeFile(wave, Buffer.concat([jpeg.subarray(0, 100), Buffer.from("bit rot")]));
+    const third = await run("--only", "wave");
+    expect(third.code).toBe(0);
+    expect(third.text).toMatch(/✔ wave: downloaded/);
+    expect(requests()).toBe(3);
+    expect(md5(await readFile(wave)).hex).toBe(md5(jpeg).hex);
+    expect(await readFile(`${wave}.sha256`, "utf8")).toBe(`${sha256(jpeg).hex}  wave.jpg\n`);
+  });
+
+  it("refuses a download that is not an image and leaves nothing at dest", async () => {
+    const html = Buffer.from("<!doctype html><title>Error</title><p>Wikimedia is down</p>");
+    const { run, dest: wave } = await setUp(() => ({ "/wave": html, "/weights": body }));
+    const result = await run("--only", "wave");
+    expect(result.code).toBe(1);
+    expect(result.text).toMatch(
+      /✖ wave: could not download wave\.jpg: .* failed verification: not a usable image \(not_an_image\)/,
+    );
+    for (const file of [wave, `${wave}.partial`, `${wave}.sha256`]) expect(existsSync(file)).toBe(false);
+  });
+
+  it("refuses a truncated image", async () => {
+    const jpeg = await painting();
+    const { run, dest: wave } = await setUp(() => ({ "/wave": jpeg.subarray(0, jpeg.length - 200) }));
+    const result = await run("--only", "wave");
+    expect(result.code).toBe(1);
+    expect(result.text).toMatch(
+      /✖ wave: .* failed verification: not a usable image \((corrupt|not_an_image)\)/,
+    );
+    expect(existsSync(wave)).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PresetCatalog } from "../src/bot/presets.js";
 import { defaultWeightsLocation } from "../src/engine/weights/index.js";
 import {
   ManifestError,
@@ -34,7 +35,7 @@ const manifest = (name: string, files: object[]) => ({ name, description: "test"
 
 describe("models/vgg19.json", () => {
   it("describes the Keras VGG19 notop weights with the facts Keras itself uses", async () => {
-    const [vgg] = await readManifests(manifestsDir());
+    const vgg = (await readManifests(manifestsDir())).find((m) => m.name === "vgg19");
     const entry = vgg!.files.find((f) => f.name === "vgg19-notop")!;
     expect(entry.url).toBe(
       "https://storage.googleapis.com/tensorflow/keras-applications/vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5",
@@ -42,6 +43,24 @@ describe("models/vgg19.json", () => {
     expect(entry.bytes).toBe(80_134_624);
     expect(entry.checksum).toEqual({ algorithm: "md5", hex: "253f8cb515780f3b799900260a226db6" });
     expect(entry.notes?.length).toBeGreaterThan(0);
+  });
+});
+
+describe("models/paintings.json", () => {
+  it("parses as a model manifest and as the bot's presets, every file checked as an image", async () => {
+    const paintings = (await readManifests(manifestsDir())).find((m) => m.name === "paintings");
+    expect(paintings?.files).toHaveLength(8);
+    for (const entry of paintings!.files) {
+      expect(entry).toMatchObject({ verify: "image", dest: `paintings/${entry.name}.jpg` });
+      expect(entry.checksum).toBeUndefined();
+      expect(entry.url).toMatch(/^https:\/\/upload\.wikimedia\.org\/wikipedia\/commons\/thumb\//);
+    }
+    const catalog = await PresetCatalog.load(path.join(manifestsDir(), "paintings.json"), "/srv/models");
+    expect(catalog.get("starry-night")).toMatchObject({
+      title: "The Starry Night",
+      artist: "Vincent van Gogh",
+      file: path.join("/srv/models", "paintings", "starry-night.jpg"),
+    });
   });
 });
 
@@ -53,10 +72,31 @@ describe("manifest schema", () => {
     ["uppercase hex", { checksum: { algorithm: "sha256", hex: "A".repeat(64) } }, /lowercase/],
     ["a non-http url", { url: "ftp://example.org/x" }, /url/],
     ["a zero size", { bytes: 0 }, /bytes/],
+    ["a file with neither checksum nor verify", { checksum: undefined }, /never taken unverified/],
+    ["a checksum without its size", { bytes: undefined }, /needs its size/],
+    ["a checksum together with verify", { verify: "image" }, /drop "verify"/],
+    ["an unknown verify method", { checksum: undefined, verify: "pdf" }, /verify/],
   ])("rejects %s", (_label, overrides, message) => {
     const call = () => parseManifest(manifest("m", [file("x", overrides)]), "m.json");
     expect(call).toThrow(ManifestError);
     expect(call).toThrow(message);
+  });
+
+  it('accepts a file without checksum or size when it declares "verify": "image"', () => {
+    const entry = file("x", { checksum: undefined, bytes: undefined, verify: "image" });
+    const parsed = parseManifest(manifest("m", [entry]), "m.json");
+    expect(parsed.files[0]).toMatchObject({ name: "x", verify: "image" });
+    expect(parsed.files[0]!.checksum).toBeUndefined();
+  });
+
+  it("applies the rule to schemas extended from it, such as the bot's presets", async () => {
+    const presets = path.join(dir, "presets.json");
+    const painting = { title: "T", artist: "A", year: "1900" };
+    await writeFile(
+      presets,
+      JSON.stringify(manifest("p", [file("x", { ...painting, checksum: undefined })])),
+    );
+    await expect(PresetCatalog.load(presets, dir)).rejects.toThrow(/never taken unverified/);
   });
 
   it("reads every manifest in a folder and refuses duplicate file names across them", async () => {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -12,6 +12,11 @@ import type { Checksum } from "./manifest.js";
  * Downloads one file so that `dest` only ever holds a complete, verified copy: bytes go to
  * `dest + ".partial"`, an interrupted download resumes with an HTTP Range request, and only a file whose
  * size and checksum match is renamed (atomically) to `dest`.
+ *
+ * A file without a published checksum is verified by the caller instead: `verify` inspects the finished
+ * partial file (and throws to refuse it) before the rename; the accepted file's sha256 is then recorded
+ * in `dest + ".sha256"` (trust on first use), and later calls check `dest` against that record and
+ * download it again when it no longer matches.
  */
 
 export interface DownloadProgress {
@@ -21,24 +26,35 @@ export interface DownloadProgress {
   readonly totalBytes: number | undefined;
 }
 
-export interface DownloadOptions {
+/**
+ * How the download is verified: exactly one of a published checksum, or a caller's check of the finished
+ * partial file for files that have none. The type allows no download with neither.
+ */
+export type Verification =
+  | { readonly checksum: Checksum; readonly verify?: undefined }
+  | {
+      readonly checksum?: undefined;
+      /** Resolves when the complete partial file is acceptable; throws (with the reason) to refuse it. */
+      readonly verify: (partialFile: string) => Promise<void>;
+    };
+
+export type DownloadOptions = Verification & {
   readonly url: string;
   readonly dest: string;
-  /** Expected size; checked before the checksum and used for resuming. */
+  /** Expected size; checked before the checksum (or `verify`) and used for resuming. */
   readonly bytes?: number;
-  readonly checksum: Checksum;
   /** Extra attempts after the first on network errors, 5xx/429 answers and short reads (default 4). */
   readonly retries?: number;
   /** First backoff delay; doubles each retry (default 1000 ms). */
   readonly retryDelayMs?: number;
   readonly onProgress?: (progress: DownloadProgress) => void;
   readonly signal?: AbortSignal;
-}
+};
 
 export interface DownloadResult {
   readonly dest: string;
   readonly bytes: number;
-  /** True when `dest` already held a verified copy and nothing was fetched. */
+  /** True when `dest` already held a verified copy (checksum, or the recorded sha256) and nothing was fetched. */
   readonly skipped: boolean;
   readonly attempts: number;
 }
@@ -58,13 +74,23 @@ export class DownloadError extends Error {
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
+/** Where the sha256 of a file accepted by `verify` is recorded: `sha256sum` format, so `sha256sum -c` works. */
+export function sidecarPath(dest: string): string {
+  return `${dest}.sha256`;
+}
+
 export async function downloadFile(options: DownloadOptions): Promise<DownloadResult> {
-  const { url, dest, checksum, signal } = options;
+  const { url, dest, signal } = options;
   const retries = options.retries ?? 4;
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const partial = `${dest}.partial`;
+  // The types already demand one; this guards callers that bypassed them (casts, plain JavaScript).
+  if ((options.checksum === undefined) === (options.verify === undefined)) {
+    throw new DownloadError(url, `${url}: give exactly one of checksum and verify`, false);
+  }
+  const expected = options.checksum ?? (await recordedSha256(dest));
 
-  if (await isVerified(dest, options.bytes, checksum)) {
+  if (expected && (await isVerified(dest, options.bytes, expected))) {
     return { dest, bytes: (await stat(dest)).size, skipped: true, attempts: 0 };
   }
   await mkdir(path.dirname(dest), { recursive: true });
@@ -91,16 +117,22 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
       lastError = new DownloadError(url, `${url}: got ${size} bytes, expected ${options.bytes}`, false);
       break;
     }
-    const actual = await hashFile(partial, checksum.algorithm);
-    if (actual !== checksum.hex) {
+    const refusal = await checkPartial(partial, options);
+    if (refusal !== undefined) {
       await rm(partial, { force: true });
-      const detail = `${checksum.algorithm} ${actual}, expected ${checksum.hex}`;
       // Bytes appended to a stale partial file can be the culprit: try once more from scratch.
-      lastError = new DownloadError(url, `checksum mismatch for ${url} (${detail})`, resumedFrom > 0);
+      lastError = new DownloadError(url, refusal, resumedFrom > 0);
       if (lastError.retryable) continue;
       break;
     }
-    await rename(partial, dest);
+    if (options.verify === undefined) {
+      await rename(partial, dest);
+    } else {
+      const sha256 = await hashFile(partial, "sha256");
+      await rename(partial, dest);
+      // After the rename: a crash in between leaves dest without a matching record, so it is fetched again.
+      await writeSidecar(dest, sha256);
+    }
     return { dest, bytes: size, skipped: false, attempts: attempt };
   }
   const why = lastError?.message ?? "unknown error";
@@ -186,6 +218,37 @@ function asDownloadError(url: string, error: unknown): DownloadError {
   const cause = (error as { cause?: { message?: string } }).cause?.message;
   const message = `${url}: ${(error as Error).message}${cause ? ` (${cause})` : ""}`;
   return new DownloadError(url, message, true, { cause: error });
+}
+
+/** Why the complete partial file is refused, or undefined when it passes the checksum or `verify`. */
+async function checkPartial(partial: string, options: DownloadOptions): Promise<string | undefined> {
+  const { url } = options;
+  if (options.verify === undefined) {
+    const { algorithm, hex } = options.checksum;
+    const actual = await hashFile(partial, algorithm);
+    if (actual === hex) return undefined;
+    return `checksum mismatch for ${url} (${algorithm} ${actual}, expected ${hex})`;
+  }
+  try {
+    await options.verify(partial);
+    return undefined;
+  } catch (error) {
+    return `${url} failed verification: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/** The sha256 recorded for `dest` by an earlier verified download, if any (and well-formed). */
+async function recordedSha256(dest: string): Promise<Checksum | undefined> {
+  const text = await readFile(sidecarPath(dest), "utf8").catch(() => undefined);
+  const hex = /^([0-9a-f]{64})\b/.exec(text ?? "")?.[1];
+  return hex ? { algorithm: "sha256", hex } : undefined;
+}
+
+/** Writes the sidecar atomically, so a crash never leaves a half-written record. */
+async function writeSidecar(dest: string, sha256: string): Promise<void> {
+  const sidecar = sidecarPath(dest);
+  await writeFile(`${sidecar}.tmp`, `${sha256}  ${path.basename(dest)}\n`);
+  await rename(`${sidecar}.tmp`, sidecar);
 }
 
 async function isVerified(file: string, bytes: number | undefined, checksum: Checksum): Promise<boolean> {

@@ -5,6 +5,16 @@ import { z } from "zod";
 /**
  * Model manifests (`models/*.json`) list downloadable files with everything needed to fetch and verify
  * them. The format is generic so weights, paintings or anything else share one downloader.
+ *
+ * Verification rule: no file is ever taken unverified. Each file declares exactly one of
+ * - `checksum` (with `bytes`): the published digest and size; the download must match both. Use this
+ *   whenever the publisher states them or someone has measured a trusted copy.
+ * - `"verify": "image"` (no `checksum`; `bytes` optional): for files nobody could measure. The finished
+ *   download must decode as an image (`decodeImage`: refuses non-images, corrupt files and bombs) before
+ *   it is renamed into place; its sha256 is then recorded in a sidecar `<dest>.sha256` (trust on first
+ *   use), and later runs check the file against that record and download it again when it differs.
+ *   Once the size and checksum are known, record them and drop `verify`.
+ * A file with neither, or with both, is refused.
  */
 
 const HEX_LENGTH = { md5: 32, sha256: 64 } as const;
@@ -28,20 +38,62 @@ const RelativeDest = z
     "must be a relative path inside the models dir (forward slashes, no '..')",
   );
 
-export const ModelFileSchema = z.object({
-  /** Short unique name, used by `npm run models -- --only <name>`. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "use lowercase letters, digits, '.', '_' or '-'"),
-  url: z.url({ protocol: /^https?$/ }),
-  bytes: z.number().int().positive(),
-  checksum: ChecksumSchema,
-  /** Where the file goes, relative to the models dir. */
-  dest: RelativeDest,
-  licence: z.string().min(1),
-  /** Who publishes the file and where it comes from. */
-  source: z.string().min(1),
-  /** Where each fact above was checked, and anything else worth knowing. */
-  notes: z.array(z.string()).optional(),
-});
+/**
+ * How a file without a published checksum is checked instead (see the rule above). Only "image" exists:
+ * the download must decode as an image.
+ */
+export const VerifySchema = z.enum(["image"]);
+
+/**
+ * One downloadable file. The verification rule is a refinement on this object, so schemas built from it
+ * with `.extend()` (new keys only, e.g. the bot's presets) keep enforcing it.
+ */
+export const ModelFileSchema = z
+  .object({
+    /** Short unique name, used by `npm run models -- --only <name>`. */
+    name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "use lowercase letters, digits, '.', '_' or '-'"),
+    url: z.url({ protocol: /^https?$/ }),
+    /** Exact size in bytes: required with `checksum`, optional with `verify`. */
+    bytes: z.number().int().positive().optional(),
+    /** The published digest; absent only when `verify` says how the file is checked instead. */
+    checksum: ChecksumSchema.optional(),
+    /** Only for files without `checksum`: `"image"` = must decode as an image, sha256 recorded on first use. */
+    verify: VerifySchema.optional(),
+    /** Where the file goes, relative to the models dir. */
+    dest: RelativeDest,
+    licence: z.string().min(1),
+    /** Who publishes the file and where it comes from. */
+    source: z.string().min(1),
+    /** Where each fact above was checked, and anything else worth knowing. */
+    notes: z.array(z.string()).optional(),
+  })
+  .superRefine((file, ctx) => {
+    if (file.checksum !== undefined) {
+      if (file.verify !== undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["verify"],
+          message:
+            'a file with a checksum is verified by it: drop "verify" (it is only for files without one)',
+        });
+      }
+      if (file.bytes === undefined) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["bytes"],
+          message: "a file with a checksum needs its size too",
+        });
+      }
+    } else if (file.verify === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["checksum"],
+        message:
+          'missing: give the published checksum (and bytes), or, when none is known, "verify": "image" ' +
+          "so the download is checked another way; a file is never taken unverified",
+      });
+    }
+  });
 
 export const ModelManifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/),
