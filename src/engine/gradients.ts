@@ -19,10 +19,15 @@ function unbroadcast(dy: tf.Tensor, shape: number[]): tf.Tensor {
 }
 
 /** dy of a reduction, broadcast back over the reduced axes of `x`, divided by `divisor`. */
-function unreduce(dy: tf.Tensor, x: tf.Tensor, axis: unknown, divisor: (size: number) => number): tf.Tensor {
-  const axes = tf.util.parseAxisParam((axis ?? null) as number[], x.shape);
+function unreduce(
+  dy: tf.Tensor,
+  x: tf.Tensor,
+  attrs: Record<string, unknown>,
+  divisor: (size: number) => number,
+): tf.Tensor {
+  const axes = tf.util.parseAxisParam((attrs.axis ?? null) as number[], x.shape);
   const reduced = axes.reduce((n, a) => n * x.shape[a]!, 1);
-  const kept = tf.reshape(dy, tf.backend_util.expandShapeToKeepDim(dy.shape, axes));
+  const kept = attrs.keepDims ? dy : tf.reshape(dy, tf.backend_util.expandShapeToKeepDim(dy.shape, axes));
   return tf.mul(tf.mul(kept, tf.onesLike(x)), 1 / divisor(reduced));
 }
 
@@ -60,11 +65,11 @@ const GRADIENTS: Record<string, { inputsToSave?: string[]; outputsToSave?: boole
     Relu: { inputsToSave: ["x"], gradFunc: (dy, [x]) => ({ x: () => tf.mul(dy, tf.step(x!)) }) },
     Sum: {
       inputsToSave: ["x"],
-      gradFunc: (dy, [x], { axis }) => ({ x: () => unreduce(dy, x!, axis, () => 1) }),
+      gradFunc: (dy, [x], attrs) => ({ x: () => unreduce(dy, x!, attrs, () => 1) }),
     },
     Mean: {
       inputsToSave: ["x"],
-      gradFunc: (dy, [x], { axis }) => ({ x: () => unreduce(dy, x!, axis, (n) => n) }),
+      gradFunc: (dy, [x], attrs) => ({ x: () => unreduce(dy, x!, attrs, (n) => n) }),
     },
     // avgPool casts its result to the input dtype, so Cast sits on the path too.
     Cast: { gradFunc: (dy) => ({ x: () => tf.clone(dy) }) },
