@@ -96,6 +96,17 @@ describe("optimisers", () => {
     expect(r.leaked).toBe(0);
   });
 
+  it("L-BFGS's first step, with no curvature known, moves no pixel by more than 8 levels", async () => {
+    const lbfgs = new Lbfgs(objective, start);
+    await lbfgs.step();
+    const moved = lbfgs.output();
+    const largest = tf.tidy(() => tf.max(tf.abs(tf.sub(moved, start))).dataSync()[0]!);
+    expect(largest).toBeGreaterThan(1);
+    expect(largest).toBeLessThanOrEqual(8 + 1e-3);
+    moved.dispose();
+    lbfgs.dispose();
+  });
+
   it("L-BFGS beats Adam for the same number of evaluations on this smooth problem", async () => {
     const adam = await run(() => new Adam(objective, start, { learningRate: 4, averageDecay: 0 }), 15);
     const lbfgs = await run(() => new Lbfgs(objective, start), 14);
