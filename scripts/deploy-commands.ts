@@ -1,7 +1,6 @@
-import { existsSync } from "node:fs";
 import { REST, Routes } from "discord.js";
 import { commands } from "../commands/index.js";
-import { ConfigError, loadConfig } from "../src/config.js";
+import { exitWithMessage as fail, loadConfigOrExit } from "../src/config.js";
 
 /**
  * `npm run deploy-commands`: registers the slash commands with Discord. With DEV_GUILD_ID set they go to
@@ -9,20 +8,7 @@ import { ConfigError, loadConfig } from "../src/config.js";
  * Registration replaces the whole set, so removed commands disappear too.
  */
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
-
-if (existsSync(".env")) process.loadEnvFile(".env");
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
-const { discordToken, applicationId, devGuildId } = config;
+const { discordToken, applicationId, devGuildId } = loadConfigOrExit();
 if (!discordToken || !applicationId) {
   fail("deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (see .env.example).");
 }

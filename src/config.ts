@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { parseBackendName } from "./engine/backend.js";
@@ -128,4 +129,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel: e.LOG_LEVEL ?? "info",
     dataDir: path.resolve(cwd, e.STYLIZE_DATA_DIR ?? "data"),
   };
+}
+
+/** Prints `message` to stderr and exits with status 1: for command-line entry points. */
+export function exitWithMessage(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+
+/** For entry points (`npm start`, deploy-commands): read `.env` if present, then the config, or exit with why. */
+export function loadConfigOrExit(): Config {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  try {
+    return loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) exitWithMessage(error.message);
+    throw error;
+  }
 }

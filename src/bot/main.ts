@@ -1,25 +1,11 @@
-import { existsSync } from "node:fs";
-import { ConfigError, loadConfig } from "../config.js";
+import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
 import { createLogger } from "../log.js";
 import { createBot } from "./create-bot.js";
 import { loggableError } from "./loggable-error.js";
 
 /** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
 
-function fail(message: string): never {
-  process.stderr.write(`${message}\n`);
-  process.exit(1);
-}
-
-if (existsSync(".env")) process.loadEnvFile(".env");
-
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig();
-} catch (error) {
-  if (error instanceof ConfigError) fail(error.message);
-  throw error;
-}
+const config = loadConfigOrExit();
 if (!config.discordToken) {
   fail(
     "DISCORD_TOKEN is not set. Copy .env.example to .env and put your bot's token in it " +
