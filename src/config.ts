@@ -54,6 +54,7 @@ const EnvSchema = z
     STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
     STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
     STYLIZE_DATA_DIR: optionalText,
+    STYLIZE_DB: optionalText,
     LOG_LEVEL: z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .optional()
@@ -95,6 +96,8 @@ export interface Config {
   readonly progressIntervalMs: number;
   readonly logLevel: string;
   readonly dataDir: string;
+  /** The SQLite file holding community presets, results, votes and guild settings. */
+  readonly databaseFile: string;
 }
 
 export class ConfigError extends Error {
@@ -107,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  const dataDir = path.resolve(cwd, e.STYLIZE_DATA_DIR ?? "data");
   return {
     discordToken: e.DISCORD_TOKEN,
     applicationId: e.DISCORD_APPLICATION_ID,
@@ -127,7 +131,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
     logLevel: e.LOG_LEVEL ?? "info",
-    dataDir: path.resolve(cwd, e.STYLIZE_DATA_DIR ?? "data"),
+    dataDir,
+    databaseFile: e.STYLIZE_DB ? path.resolve(cwd, e.STYLIZE_DB) : path.join(dataDir, "stylize.db"),
   };
 }
 

@@ -1,0 +1,2 @@
+export { MIGRATIONS, SCHEMA_VERSION } from "./migrations.js";
+export * from "./store.js";
