@@ -5,6 +5,7 @@ import type {
 } from "discord.js";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import type { Store } from "../store/index.js";
 import type { JobService } from "./job-service.js";
 import type { PresetCatalog } from "./presets.js";
 
@@ -13,6 +14,7 @@ export interface BotContext {
   readonly config: Config;
   readonly jobs: JobService;
   readonly presets: PresetCatalog;
+  readonly store: Store;
   readonly log: Logger;
 }
 

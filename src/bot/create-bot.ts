@@ -1,9 +1,17 @@
-import { Client, type ClientOptions, Events, GatewayIntentBits, type RateLimitData } from "discord.js";
+import {
+  Client,
+  type ClientOptions,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  type RateLimitData,
+} from "discord.js";
 import { commands as defaultCommands } from "../../commands/index.js";
 import type { Config } from "../config.js";
 import type { StylizeOptions } from "../engine/types.js";
 import { createLogger, type Logger } from "../log.js";
 import { EnginePool } from "../queue/engine-pool.js";
+import { Store } from "../store/index.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
 import { JobArchive } from "./job-archive.js";
@@ -11,6 +19,7 @@ import { JobMessage } from "./job-message.js";
 import { type Engine, JobService } from "./job-service.js";
 import { loggableError } from "./loggable-error.js";
 import { PresetCatalog } from "./presets.js";
+import { listenForVotes } from "./votes.js";
 
 /**
  * Assembles the bot: discord.js client, engine workers, job service and handlers. Nothing connects until
@@ -61,6 +70,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       },
     });
   const archive = new JobArchive(config.dataDir, log.child({ component: "archive" }));
+  const store = Store.open(config.databaseFile);
   const jobs = new JobService({
     archive,
     engine,
@@ -71,15 +81,31 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     globalCap: config.queue.globalCap,
     progressIntervalMs: config.progressIntervalMs,
     engineOverrides: options.engineOverrides,
+    onDelivered: (job, messageId) => {
+      if (!job.guildId) return; // votes and leaderboards are per guild
+      store.recordResult({
+        messageId,
+        channelId: job.channelId,
+        guildId: job.guildId,
+        requesterId: job.userId,
+        preset: job.settings.presetId,
+        settings: job.settings,
+        seed: job.settings.seed,
+        createdAt: Date.now(),
+      });
+    },
   });
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    partials: [Partials.Message, Partials.Reaction, Partials.User],
     ...options.clientOptions,
     rest: { rejectOnRateLimit: rejectMessageEditsOnRateLimit, ...options.clientOptions?.rest },
   });
-  const context: BotContext = { config, jobs, presets, log };
+  const context: BotContext = { config, jobs, presets, store, log };
   const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
+  listenForVotes(client, store, log.child({ component: "votes" }));
   client.once(Events.ClientReady, (ready) => {
     log.info(
       { user: ready.user.tag, guilds: ready.guilds.cache.size, presets: presets.presets.length },
@@ -119,6 +145,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       jobs.close();
       await client.destroy();
       await engine.close?.();
+      store.close();
     },
   };
 }

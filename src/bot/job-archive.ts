@@ -19,6 +19,7 @@ const JobFileSchema = z.object({
   id: z.string(),
   userId: z.string(),
   channelId: z.string(),
+  guildId: z.string().optional(),
   createdAt: z.number(),
   parentId: z.string().optional(),
   /** Set once the job ended (done, failed or cancelled); unset jobs are resumed after a restart. */

@@ -64,6 +64,11 @@ export class JobMessage {
     return new JobMessage(client, { channelId, userId }, log);
   }
 
+  /** The message's id once a first edit or post went through. */
+  get messageId(): string | undefined {
+    return this.#messageId;
+  }
+
   /** Largest file Discord accepts in this conversation (boosted guilds allow more). */
   get attachmentSizeLimit(): number {
     return this.#interaction?.attachmentSizeLimit ?? DEFAULT_ATTACHMENT_LIMIT;

@@ -59,6 +59,8 @@ export interface JobServiceOptions {
   readonly rememberJobs?: number;
   /** Keeps jobs on disk so their buttons survive a restart. */
   readonly archive?: JobArchive;
+  /** Called once a job's final image is in its message (votes are counted on that message). */
+  readonly onDelivered?: (job: Job, messageId: string) => void;
 }
 
 /** A timelapse keeps at most this many frames; older ones are thinned out evenly. */
@@ -275,7 +277,7 @@ export class JobService {
       this.#meter.recordRun(this.#workOf(tracker), done.totalSteps, done.elapsedMs);
       const result = await this.#result(tracker, done);
       this.#remember(job);
-      await this.#finish(tracker, doneView(job, preset, result));
+      if (await this.#finish(tracker, doneView(job, preset, result))) this.#delivered(tracker);
       tracker.log.info(
         { elapsedMs: done.elapsedMs, steps: done.totalSteps, framesDropped: tracker.editor.dropped },
         "job done",
@@ -377,8 +379,9 @@ export class JobService {
     return { image, timelapse, elapsedMs: done.elapsedMs, note };
   }
 
-  async #finish(tracker: Tracker, payload: ReplyPayload): Promise<void> {
-    if (this.#closed) return; // shutting down mid-job: leave it unfinished so it resumes
+  /** True when the payload reached Discord. */
+  async #finish(tracker: Tracker, payload: ReplyPayload): Promise<boolean> {
+    if (this.#closed) return false; // shutting down mid-job: leave it unfinished so it resumes
     this.#options.archive
       ?.markFinished(tracker.job)
       .catch((error: unknown) =>
@@ -386,8 +389,20 @@ export class JobService {
       );
     try {
       await tracker.editor.finish(payload);
+      return true;
     } catch (error) {
       tracker.log.error({ err: loggableError(error) }, "could not deliver the job's final message");
+      return false;
+    }
+  }
+
+  #delivered(tracker: Tracker): void {
+    const messageId = tracker.message.messageId;
+    if (!messageId) return;
+    try {
+      this.#options.onDelivered?.(tracker.job, messageId);
+    } catch (error) {
+      tracker.log.warn({ err: loggableError(error) }, "could not record the delivered result");
     }
   }
 

@@ -18,6 +18,8 @@ export interface Job extends QueuedJob {
   readonly settings: JobSettings;
   readonly content: RgbImage;
   readonly channelId: string;
+  /** Absent for jobs started outside a guild (and jobs archived before guilds were recorded). */
+  readonly guildId?: string;
   readonly createdAt: number;
   /** The job this one re-rolls or refines, if any. */
   readonly parentId?: string;

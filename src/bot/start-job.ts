@@ -19,6 +19,7 @@ export async function startJob(
     id: newJobId(),
     userId: interaction.user.id,
     channelId: interaction.channelId ?? "",
+    guildId: interaction.guildId ?? undefined,
     createdAt: Date.now(),
     ...request,
   };
