@@ -30,6 +30,8 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "Buttons: **Cancel** (yours only), **Re-roll** (new seed), **Stronger** / **Weaker**, **HD** (larger, finer).",
         "",
         "**/styles** — browse the artworks · **/queue** — your jobs and the queue",
+        "React with the server's vote emoji (⭐ unless changed) on a painting you like: **/leaderboard** shows the",
+        "most-voted paintings and styles of the week, month or all time; **/favourites** the ones you voted for.",
         `Each member can have ${queue.perUserLimit} job${queue.perUserLimit === 1 ? "" : "s"} queued or running; members take turns.`,
         `Your photo is only used for your jobs; it is kept ${KEEP_JOBS_DAYS} days so the buttons keep working, then deleted.`,
       ].join("\n"),

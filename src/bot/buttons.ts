@@ -1,8 +1,10 @@
 import type { ButtonInteraction } from "discord.js";
 import type { BotContext } from "./command.js";
 import { type JobAction, parseButtonId } from "./custom-ids.js";
+import { guildOf } from "./guild-only.js";
 import { clampStrength, type JobSettings, randomSeed, STRENGTH_STEP } from "./job.js";
 import { KEEP_JOBS_DAYS } from "./job-archive.js";
+import { favouritesPage } from "./rankings.js";
 import { replyPrivately } from "./replies.js";
 import { refuseWhenFull, startJob } from "./start-job.js";
 import { stylesPage } from "./styles-browser.js";
@@ -23,6 +25,16 @@ export async function handleButton(interaction: ButtonInteraction, bot: BotConte
   if (id.kind === "styles") {
     await interaction.deferUpdate();
     await interaction.editReply(await stylesPage(bot.presets, id.page));
+    return;
+  }
+  if (id.kind === "favourites") {
+    // The page is the clicker's own favourites in this guild; the ephemeral message is theirs anyway.
+    const guildId = await guildOf(interaction);
+    if (!guildId) return;
+    await interaction.deferUpdate();
+    await interaction.editReply(
+      await favouritesPage(interaction.client, bot, guildId, interaction.user.id, id.page),
+    );
     return;
   }
   if (id.action === "cancel") {

@@ -6,7 +6,10 @@
 export const JOB_ACTIONS = ["cancel", "reroll", "stronger", "weaker", "hd"] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
-export type ButtonId = { kind: "job"; action: JobAction; jobId: string } | { kind: "styles"; page: number };
+export type ButtonId =
+  | { kind: "job"; action: JobAction; jobId: string }
+  | { kind: "styles"; page: number }
+  | { kind: "favourites"; page: number };
 
 export function jobButtonId(action: JobAction, jobId: string): string {
   return `${action}:${jobId}`;
@@ -16,15 +19,20 @@ export function stylesPageId(page: number): string {
   return `styles:${page}`;
 }
 
+/** The member and guild come from the click itself, so the page number is all the id needs. */
+export function favouritesPageId(page: number): string {
+  return `favourites:${page}`;
+}
+
 /** Undefined for ids this bot never made (or made by an older, incompatible version). */
 export function parseButtonId(customId: string): ButtonId | undefined {
   const separator = customId.indexOf(":");
   if (separator < 0) return undefined;
   const action = customId.slice(0, separator);
   const argument = customId.slice(separator + 1);
-  if (action === "styles") {
+  if (action === "styles" || action === "favourites") {
     const page = Number(argument);
-    return Number.isInteger(page) && page >= 0 ? { kind: "styles", page } : undefined;
+    return Number.isInteger(page) && page >= 0 ? { kind: action, page } : undefined;
   }
   if ((JOB_ACTIONS as readonly string[]).includes(action) && /^[A-Za-z0-9_-]{1,64}$/.test(argument)) {
     return { kind: "job", action: action as JobAction, jobId: argument };

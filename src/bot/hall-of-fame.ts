@@ -1,5 +1,6 @@
 import { type Client, EmbedBuilder } from "discord.js";
 import type { ResultRecord } from "../store/index.js";
+import { resultImageUrl, resultLink } from "./result-messages.js";
 
 /**
  * Reposts a result that reached the guild's vote threshold into its hall-of-fame channel. The store's
@@ -13,25 +14,13 @@ export async function repostToHallOfFame(
 ): Promise<void> {
   const channel = await client.channels.fetch(channelId);
   if (!channel?.isSendable()) throw new Error(`the hall-of-fame channel ${channelId} can't be posted to`);
-  const link = `https://discord.com/channels/${result.guildId}/${result.channelId}/${result.messageId}`;
   const embed = new EmbedBuilder()
     .setTitle("Hall of fame")
-    .setDescription(`<@${result.requesterId}>'s painting reached **${votes}** votes — [see it](${link}).`)
+    .setDescription(
+      `<@${result.requesterId}>'s painting reached **${votes}** votes — [see it](${resultLink(result)}).`,
+    )
     .setFooter({ text: `seed ${result.seed}` });
   const image = await resultImageUrl(client, result);
   if (image) embed.setImage(image);
   await channel.send({ embeds: [embed], allowedMentions: { parse: [] } });
-}
-
-/** The first image attached to the result message, if it can still be read. */
-export async function resultImageUrl(client: Client, result: ResultRecord): Promise<string | undefined> {
-  try {
-    const channel = await client.channels.fetch(result.channelId);
-    if (!channel?.isTextBased()) return undefined;
-    const message = await channel.messages.fetch(result.messageId);
-    const attachments = [...message.attachments.values()];
-    return (attachments.find((a) => a.name.startsWith("stylized-")) ?? attachments[0])?.url;
-  } catch {
-    return undefined;
-  }
 }

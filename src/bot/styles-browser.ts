@@ -1,12 +1,6 @@
-import {
-  ActionRowBuilder,
-  AttachmentBuilder,
-  ButtonBuilder,
-  ButtonStyle,
-  EmbedBuilder,
-  type MessageActionRowComponentBuilder,
-} from "discord.js";
+import { AttachmentBuilder, EmbedBuilder } from "discord.js";
 import { stylesPageId } from "./custom-ids.js";
+import { clampPage, pageButtons } from "./paging.js";
 import type { PresetCatalog } from "./presets.js";
 
 /** /styles: the presets, a few per page with thumbnails, paged by stateless Previous / Next buttons. */
@@ -15,7 +9,7 @@ export const STYLES_PER_PAGE = 4;
 
 export async function stylesPage(presets: PresetCatalog, requestedPage: number) {
   const pages = Math.max(1, Math.ceil(presets.presets.length / STYLES_PER_PAGE));
-  const page = Math.min(Math.max(0, requestedPage), pages - 1);
+  const page = clampPage(requestedPage, pages);
   const shown = presets.presets.slice(page * STYLES_PER_PAGE, (page + 1) * STYLES_PER_PAGE);
   const files: AttachmentBuilder[] = [];
   const embeds = await Promise.all(
@@ -35,23 +29,7 @@ export async function stylesPage(presets: PresetCatalog, requestedPage: number) 
       return embed;
     }),
   );
-  const buttons = new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(
-    new ButtonBuilder()
-      .setCustomId(stylesPageId(page - 1))
-      .setLabel("Previous")
-      .setStyle(ButtonStyle.Secondary)
-      .setDisabled(page === 0),
-    new ButtonBuilder()
-      .setCustomId(`${stylesPageId(page)}:current`)
-      .setLabel(`${page + 1} / ${pages}`)
-      .setStyle(ButtonStyle.Secondary)
-      .setDisabled(true),
-    new ButtonBuilder()
-      .setCustomId(stylesPageId(page + 1))
-      .setLabel("Next")
-      .setStyle(ButtonStyle.Secondary)
-      .setDisabled(page >= pages - 1),
-  );
+  const buttons = pageButtons(page, pages, stylesPageId);
   return {
     content: presets.presets.length === 0 ? "No styles are installed yet." : "",
     embeds,

@@ -1,0 +1,45 @@
+import { type Client, EmbedBuilder } from "discord.js";
+import type { ResultRecord } from "../store/index.js";
+import type { BotContext } from "./command.js";
+
+/** How results (delivered paintings) are shown again: in leaderboards, favourites and the hall of fame. */
+
+export function resultLink(result: ResultRecord): string {
+  return `https://discord.com/channels/${result.guildId}/${result.channelId}/${result.messageId}`;
+}
+
+/** The painting attached to the result message, if the message can still be read. */
+export async function resultImageUrl(client: Client, result: ResultRecord): Promise<string | undefined> {
+  try {
+    const channel = await client.channels.fetch(result.channelId);
+    if (!channel?.isTextBased()) return undefined;
+    const message = await channel.messages.fetch(result.messageId);
+    const attachments = [...message.attachments.values()];
+    return (attachments.find((a) => a.name.startsWith("stylized-")) ?? attachments[0])?.url;
+  } catch {
+    return undefined; // deleted, or no access any more: shown without a thumbnail
+  }
+}
+
+export function presetLabel(bot: Pick<BotContext, "presets">, key: string): string {
+  return bot.presets.get(key)?.title ?? key;
+}
+
+/** One result as an embed: who made it, with which style, a link to it and its thumbnail. */
+export async function resultEmbed(
+  client: Client,
+  bot: Pick<BotContext, "presets">,
+  result: ResultRecord & { votes: number },
+  title: string,
+): Promise<EmbedBuilder> {
+  const embed = new EmbedBuilder()
+    .setTitle(title)
+    .setURL(resultLink(result))
+    .setDescription(
+      `<@${result.requesterId}> · ${presetLabel(bot, result.preset)} · ${result.votes} vote${result.votes === 1 ? "" : "s"} · <t:${Math.floor(result.createdAt / 1000)}:R>`,
+    )
+    .setFooter({ text: `seed ${result.seed}` });
+  const image = await resultImageUrl(client, result);
+  if (image) embed.setThumbnail(image);
+  return embed;
+}
