@@ -14,7 +14,7 @@ export const data = new SlashCommandBuilder()
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
   const status = bot.jobs.status(interaction.user.id);
   const lines = status.jobs.map(({ job, position, progress }) => {
-    const style = bot.presets.get(job.settings.presetId)?.title ?? job.settings.presetId;
+    const style = bot.presets.get(job.settings.presetId, job.guildId)?.title ?? job.settings.presetId;
     if (position > 0) return `• **#${position}** waiting — ${style} (job ${job.id})`;
     const bar = progress ? ` \`${progressBar(progress.overallStep / progress.totalSteps)}\`` : "";
     return `• running — ${style}${bar} (job ${job.id})`;

@@ -71,7 +71,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   const size = options.getInteger("size") ?? bot.config.images.defaultSize;
 
   // Everything checkable without I/O is refused at once, privately, before the reply goes public.
-  const preset = bot.presets.resolve(styleId);
+  const preset = bot.presets.resolve(styleId, interaction.guildId ?? undefined);
   if (!preset) {
     await replyPrivately(
       interaction,
@@ -132,7 +132,10 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
 
 export async function autocomplete(interaction: AutocompleteInteraction, bot: BotContext): Promise<void> {
   const typed = interaction.options.getFocused();
-  const choices = bot.presets.search(typed).map((preset) => ({
+  const guildId = interaction.guildId ?? undefined;
+  // Built-in and the guild's approved community presets, the guild's most used and voted for first.
+  const popularity = guildId ? bot.store.presetPopularity(guildId) : undefined;
+  const choices = bot.presets.search(typed, { guildId, popularity }).map((preset) => ({
     // Choice names are capped at 100 characters.
     name: describePreset(preset).slice(0, 100),
     value: preset.id,

@@ -54,7 +54,8 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
 
 export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const presets = await PresetCatalog.load(config.presetsManifest, config.modelsDir);
+  const store = Store.open(config.databaseFile);
+  const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
   if (presets.presets.length === 0)
     log.warn({ manifest: config.presetsManifest }, "no style presets installed");
   const engine =
@@ -70,7 +71,6 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       },
     });
   const archive = new JobArchive(config.dataDir, log.child({ component: "archive" }));
-  const store = Store.open(config.databaseFile);
   const jobs = new JobService({
     archive,
     engine,

@@ -222,7 +222,7 @@ export class JobService {
   }
 
   #preset(job: Job) {
-    return this.#options.presets.get(job.settings.presetId);
+    return this.#options.presets.get(job.settings.presetId, job.guildId);
   }
 
   /** Pixel-steps: exact once the engine announced its plan, else estimated from what was measured. */

@@ -4,11 +4,14 @@ import { z } from "zod";
 import type { RgbImage } from "../engine/types.js";
 import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../engine/weights/manifest.js";
 import { decodeImage, encodeImage, resizeImage, scaleToLongEdge } from "../images/index.js";
+import type { GuildPreset, Store } from "../store/index.js";
 
 /**
  * The built-in styles: public-domain paintings listed in a model manifest (`models/paintings.json`) whose
  * file entries also carry the painting's title, artist and year. `npm run models` fetches the images into
  * the models dir like any other model file; a preset whose image is missing is reported as such.
+ * With a store, a guild's approved community presets (`community:<id>`, image in the store) join them
+ * wherever a guild is given.
  */
 
 const PaintingFileSchema = ModelFileSchema.extend({
@@ -29,6 +32,22 @@ export interface Preset {
   readonly sourceUrl: string;
   readonly licence: string;
   readonly file: string;
+  /** Set for a guild's community preset, whose image lives in the store rather than in a file. */
+  readonly community?: {
+    readonly presetId: number;
+    readonly guildId: string;
+    readonly submitterId: string;
+    readonly description: string | undefined;
+  };
+}
+
+/** How a member's style choice weighs in autocomplete: results made with it and votes they got. */
+export type Popularity = ReadonlyMap<string, { readonly uses: number; readonly votes: number }>;
+
+const COMMUNITY_KEY = /^community:(\d+)$/;
+
+export function communityKey(presetId: number): string {
+  return `community:${presetId}`;
 }
 
 /** Discord shows at most 25 autocomplete choices. */
@@ -43,8 +62,20 @@ export class PresetCatalog {
   readonly #images = new Map<string, Promise<RgbImage>>();
   readonly #thumbnails = new Map<string, Promise<Buffer>>();
 
-  constructor(readonly presets: readonly Preset[]) {
+  readonly #store: Store | undefined;
+
+  /** `presets` are the built-in ones; `store` adds each guild's approved community presets. */
+  constructor(
+    readonly presets: readonly Preset[],
+    store?: Store,
+  ) {
     this.#byId = new Map(presets.map((p) => [p.id, p]));
+    this.#store = store;
+  }
+
+  /** The same built-in presets, plus the community presets in `store`. */
+  withStore(store: Store): PresetCatalog {
+    return new PresetCatalog(this.presets, store);
   }
 
   /** A missing manifest gives an empty catalog (the bot still runs and says so); a broken one throws. */
@@ -75,37 +106,69 @@ export class PresetCatalog {
     );
   }
 
-  get(id: string): Preset | undefined {
-    return this.#byId.get(id);
+  /** A built-in preset, or an approved community preset of `guildId` (never another guild's). */
+  get(id: string, guildId?: string): Preset | undefined {
+    const builtIn = this.#byId.get(id);
+    if (builtIn || guildId === undefined) return builtIn;
+    const communityId = COMMUNITY_KEY.exec(id)?.[1];
+    const preset = communityId ? this.#store?.preset(Number(communityId)) : undefined;
+    return preset && preset.guildId === guildId && preset.status === "approved"
+      ? communityPreset(preset)
+      : undefined;
+  }
+
+  /** Built-in presets followed by the guild's approved community presets. */
+  available(guildId?: string): Preset[] {
+    const community = guildId ? (this.#store?.presets(guildId, "approved") ?? []) : [];
+    return [...this.presets, ...community.map(communityPreset)];
   }
 
   /**
    * What a member meant by `style`: normally an id picked from autocomplete, but someone who typed a
    * title (or enough of one) without picking from the list means that painting too.
    */
-  resolve(input: string): Preset | undefined {
+  resolve(input: string, guildId?: string): Preset | undefined {
     const typed = input.trim().toLowerCase();
-    const byTitle = this.presets.find((p) => p.title.toLowerCase() === typed);
-    const matches = this.search(typed);
-    return this.get(input.trim()) ?? byTitle ?? (matches.length === 1 ? matches[0] : undefined);
+    const byTitle = this.available(guildId).find((p) => p.title.toLowerCase() === typed);
+    const matches = this.search(typed, { guildId });
+    return this.get(input.trim(), guildId) ?? byTitle ?? (matches.length === 1 ? matches[0] : undefined);
   }
 
-  /** Presets whose id, title or artist contain every word typed, best (prefix) matches first; ≤ 25. */
-  search(query: string): Preset[] {
+  /**
+   * Presets whose id, title or artist contain every word typed: prefix matches first, and within each
+   * group the most used and voted for in the guild first; ≤ 25.
+   */
+  search(query: string, options: { guildId?: string; popularity?: Popularity } = {}): Preset[] {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     const haystack = (p: Preset) => `${p.id} ${p.title} ${p.artist} ${p.year}`.toLowerCase();
-    const matches = this.presets.filter((p) => words.every((w) => haystack(p).includes(w)));
+    const matches = this.available(options.guildId).filter((p) =>
+      words.every((w) => haystack(p).includes(w)),
+    );
     const first = words[0];
     const startsWithQuery = (p: Preset) =>
       first !== undefined && (p.title.toLowerCase().startsWith(first) || p.id.startsWith(first));
-    return [...matches.filter(startsWithQuery), ...matches.filter((p) => !startsWithQuery(p))].slice(
-      0,
-      MAX_CHOICES,
-    );
+    const score = (p: Preset) => {
+      const used = options.popularity?.get(p.id);
+      return used ? used.uses + used.votes : 0;
+    };
+    // Array.prototype.sort is stable: equally popular presets keep the manifest's order.
+    const byPopularity = (a: Preset, b: Preset) => score(b) - score(a);
+    return [
+      ...matches.filter(startsWithQuery).sort(byPopularity),
+      ...matches.filter((p) => !startsWithQuery(p)).sort(byPopularity),
+    ].slice(0, MAX_CHOICES);
   }
 
-  /** The painting's pixels, decoded once and kept (presets are few and small). */
+  /**
+   * The painting's pixels, decoded once and kept (built-in presets are few and small). Community presets,
+   * which may be many, are decoded from the store each time.
+   */
   image(preset: Preset): Promise<RgbImage> {
+    if (preset.community) {
+      return Promise.resolve()
+        .then(() => decodeImage(this.#communityImage(preset).image, { maxEdge: 1024 }))
+        .then((decoded) => decoded.image);
+    }
     let image = this.#images.get(preset.id);
     if (!image) {
       image = readPresetFile(preset).then(
@@ -117,8 +180,9 @@ export class PresetCatalog {
     return image;
   }
 
-  /** A small JPEG of the painting for /styles. */
+  /** A small JPEG of the painting for /styles (community presets keep theirs in the store). */
   thumbnail(preset: Preset): Promise<Buffer> {
+    if (preset.community) return Promise.resolve().then(() => this.#communityImage(preset).thumbnail);
     let thumbnail = this.#thumbnails.get(preset.id);
     if (!thumbnail) {
       thumbnail = this.image(preset).then(async (image) => {
@@ -133,10 +197,38 @@ export class PresetCatalog {
     }
     return thumbnail;
   }
+
+  #communityImage(preset: Preset): { image: Buffer; thumbnail: Buffer } {
+    const stored = preset.community && this.#store?.presetImage(preset.community.presetId);
+    if (!stored) throw new PresetUnavailableError(`The community style “${preset.title}” was removed.`);
+    return stored;
+  }
 }
 
 export function describePreset(preset: Preset): string {
+  if (preset.community) {
+    const about = preset.community.description ? ` — ${preset.community.description}` : "";
+    return `${preset.title} (community)${about}`;
+  }
   return `${preset.title} — ${preset.artist}, ${preset.year}`;
+}
+
+function communityPreset(preset: GuildPreset): Preset {
+  return {
+    id: communityKey(preset.id),
+    title: preset.name,
+    artist: "community preset",
+    year: "",
+    sourceUrl: "",
+    licence: "submitted by a member of this server",
+    file: "",
+    community: {
+      presetId: preset.id,
+      guildId: preset.guildId,
+      submitterId: preset.submitterId,
+      description: preset.description,
+    },
+  };
 }
 
 async function readPresetFile(preset: Preset): Promise<Uint8Array> {

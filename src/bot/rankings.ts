@@ -46,11 +46,11 @@ export async function leaderboard(
     embeds = await Promise.all(
       top.map(async (entry, index) => {
         const embed = new EmbedBuilder()
-          .setTitle(`#${index + 1} · ${presetLabel(bot, entry.preset)}`)
+          .setTitle(`#${index + 1} · ${presetLabel(bot, entry.preset, guildId)}`)
           .setDescription(
             `${entry.votes} ${emoji} · used ${entry.uses}× ${PERIOD_TEXT[period]} · \`/stylize style:${entry.preset}\``,
           );
-        const preset = bot.presets.get(entry.preset);
+        const preset = bot.presets.get(entry.preset, guildId);
         const thumbnail = preset && (await bot.presets.thumbnail(preset).catch(() => undefined));
         if (thumbnail) {
           const name = `preset-${index + 1}.jpg`;

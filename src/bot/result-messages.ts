@@ -21,8 +21,11 @@ export async function resultImageUrl(client: Client, result: ResultRecord): Prom
   }
 }
 
-export function presetLabel(bot: Pick<BotContext, "presets">, key: string): string {
-  return bot.presets.get(key)?.title ?? key;
+/** A preset's title; a community preset removed since is named as such. */
+export function presetLabel(bot: Pick<BotContext, "presets">, key: string, guildId: string): string {
+  const preset = bot.presets.get(key, guildId);
+  if (preset) return preset.title;
+  return key.startsWith("community:") ? "a removed community style" : key;
 }
 
 /** One result as an embed: who made it, with which style, a link to it and its thumbnail. */
@@ -36,7 +39,7 @@ export async function resultEmbed(
     .setTitle(title)
     .setURL(resultLink(result))
     .setDescription(
-      `<@${result.requesterId}> · ${presetLabel(bot, result.preset)} · ${result.votes} vote${result.votes === 1 ? "" : "s"} · <t:${Math.floor(result.createdAt / 1000)}:R>`,
+      `<@${result.requesterId}> · ${presetLabel(bot, result.preset, result.guildId)} · ${result.votes} vote${result.votes === 1 ? "" : "s"} · <t:${Math.floor(result.createdAt / 1000)}:R>`,
     )
     .setFooter({ text: `seed ${result.seed}` });
   const image = await resultImageUrl(client, result);

@@ -28,4 +28,5 @@ export {
   isImageInputError,
 } from "./errors.js";
 export { fitWithin, type Size, scaleToLongEdge } from "./geometry.js";
+export { differenceHash, hammingDistance } from "./perceptual-hash.js";
 export { resizeImage } from "./resize.js";

@@ -1,0 +1,225 @@
+import {
+  type AutocompleteInteraction,
+  type ChatInputCommandInteraction,
+  InteractionContextType,
+  MessageFlags,
+  SlashCommandBuilder,
+  type SlashCommandStringOption,
+} from "discord.js";
+import { AttachmentError, downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
+import type { BotContext } from "../src/bot/command.js";
+import {
+  DESCRIPTION_LENGTH,
+  NAME_LENGTH,
+  normalizePresetName,
+  SubmissionError,
+  submitPreset,
+} from "../src/bot/community-presets.js";
+import { guildOf } from "../src/bot/guild-only.js";
+import { isModerator, moderatorsText } from "../src/bot/moderators.js";
+import { communityKey, MAX_CHOICES } from "../src/bot/presets.js";
+import { replyPrivately } from "../src/bot/replies.js";
+import { decodeImage, isImageInputError } from "../src/images/index.js";
+import { type GuildPreset, PresetNameTakenError, type PresetStatus } from "../src/store/index.js";
+
+/** /preset: members submit their own style paintings; moderators approve, reject, rename or remove them. */
+
+const nameOption = (verb: string) => (o: SlashCommandStringOption) =>
+  o.setName("name").setDescription(`The style to ${verb}`).setRequired(true).setAutocomplete(true);
+
+export const data = new SlashCommandBuilder()
+  .setName("preset")
+  .setDescription("Community styles: submit a painting, or moderate submissions")
+  .setContexts(InteractionContextType.Guild)
+  .addSubcommand((s) =>
+    s
+      .setName("add")
+      .setDescription("Submit a painting as a new style for this server")
+      .addStringOption((o) =>
+        o
+          .setName("name")
+          .setDescription("What to call the style")
+          .setRequired(true)
+          .setMinLength(NAME_LENGTH[0])
+          .setMaxLength(NAME_LENGTH[1]),
+      )
+      .addAttachmentOption((o) => o.setName("image").setDescription("The painting").setRequired(true))
+      .addStringOption((o) =>
+        o.setName("description").setDescription("A few words about it").setMaxLength(DESCRIPTION_LENGTH),
+      ),
+  )
+  .addSubcommand((s) =>
+    s.setName("approve").setDescription("Approve a submitted style").addStringOption(nameOption("approve")),
+  )
+  .addSubcommand((s) =>
+    s.setName("reject").setDescription("Reject a submitted style").addStringOption(nameOption("reject")),
+  )
+  .addSubcommand((s) =>
+    s.setName("remove").setDescription("Remove a community style").addStringOption(nameOption("remove")),
+  )
+  .addSubcommand((s) =>
+    s
+      .setName("rename")
+      .setDescription("Rename a community style")
+      .addStringOption(nameOption("rename"))
+      .addStringOption((o) =>
+        o
+          .setName("new_name")
+          .setDescription("Its new name")
+          .setRequired(true)
+          .setMinLength(NAME_LENGTH[0])
+          .setMaxLength(NAME_LENGTH[1]),
+      ),
+  )
+  .addSubcommand((s) => s.setName("list").setDescription("This server's community styles and submissions"));
+
+type Moderation = "approve" | "reject" | "remove" | "rename";
+
+export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
+  const guildId = await guildOf(interaction);
+  if (!guildId) return;
+  const sub = interaction.options.getSubcommand();
+  if (sub === "add") return add(interaction, bot, guildId);
+  if (sub === "list") return list(interaction, bot, guildId);
+  return moderate(interaction, bot, guildId, sub as Moderation);
+}
+
+async function add(
+  interaction: ChatInputCommandInteraction,
+  bot: BotContext,
+  guildId: string,
+): Promise<void> {
+  const attachment = interaction.options.getAttachment("image", true);
+  const { maxInputBytes } = bot.config.images;
+  let name: string;
+  try {
+    name = normalizePresetName(interaction.options.getString("name", true), bot.presets);
+  } catch (error) {
+    if (error instanceof SubmissionError) return replyPrivately(interaction, error.message);
+    throw error;
+  }
+  const precheck = precheckAttachment(attachment, maxInputBytes);
+  if (precheck) return replyPrivately(interaction, precheck);
+  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  const settings = bot.store.guildSettings(guildId);
+  try {
+    const bytes = await downloadAttachment(attachment, maxInputBytes);
+    const { image } = await decodeImage(bytes, { maxBytes: maxInputBytes, maxEdge: 2048 });
+    const preset = await submitPreset(bot.store, bot.presets, {
+      guildId,
+      submitterId: interaction.user.id,
+      name,
+      description: interaction.options.getString("description") ?? undefined,
+      image,
+      autoApprove: settings.autoApprove,
+    });
+    bot.log.info({ guildId, presetId: preset.id, status: preset.status }, "community preset submitted");
+    await interaction.editReply(
+      preset.status === "approved"
+        ? `Added “${preset.name}” — everyone here can use it now: \`/stylize style:${preset.name}\`.`
+        : `Thanks! “${preset.name}” is waiting for a moderator (${moderatorsText(settings)}) to approve it.`,
+    );
+  } catch (error) {
+    if (error instanceof SubmissionError || error instanceof AttachmentError || isImageInputError(error)) {
+      return replyPrivately(interaction, error.message);
+    }
+    throw error;
+  }
+}
+
+async function moderate(
+  interaction: ChatInputCommandInteraction,
+  bot: BotContext,
+  guildId: string,
+  action: Moderation,
+): Promise<void> {
+  const settings = bot.store.guildSettings(guildId);
+  if (!isModerator(interaction, settings)) {
+    return replyPrivately(interaction, `Only ${moderatorsText(settings)} can ${action} community styles.`);
+  }
+  const typed = interaction.options.getString("name", true);
+  const preset = findPreset(bot, guildId, typed);
+  if (!preset) return replyPrivately(interaction, `There is no community style called “${typed}” here.`);
+  const { store } = bot;
+  let done: string;
+  switch (action) {
+    case "approve":
+    case "reject": {
+      const status: PresetStatus = action === "approve" ? "approved" : "rejected";
+      if (preset.status === status)
+        return replyPrivately(interaction, `“${preset.name}” is already ${status}.`);
+      store.setPresetStatus(preset.id, status);
+      done =
+        status === "approved"
+          ? `Approved “${preset.name}” — it's in /stylize now.`
+          : `Rejected “${preset.name}”.`;
+      break;
+    }
+    case "remove":
+      store.removePreset(preset.id);
+      done = `Removed “${preset.name}”. Results made with it stay where they are.`;
+      break;
+    case "rename": {
+      try {
+        const name = normalizePresetName(interaction.options.getString("new_name", true), bot.presets);
+        store.renamePreset(preset.id, name);
+        done = `Renamed “${preset.name}” to “${name}”.`;
+      } catch (error) {
+        if (error instanceof SubmissionError) return replyPrivately(interaction, error.message);
+        if (error instanceof PresetNameTakenError) {
+          return replyPrivately(interaction, "Another community style already has that name.");
+        }
+        throw error;
+      }
+      break;
+    }
+  }
+  bot.log.info(
+    { guildId, presetId: preset.id, action, by: interaction.user.id },
+    "community preset moderated",
+  );
+  await interaction.reply({ content: done, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } });
+}
+
+/** By name (case-insensitive), or by the `community:<id>` key autocomplete may hand back. */
+function findPreset(bot: BotContext, guildId: string, typed: string): GuildPreset | undefined {
+  return (
+    bot.store.presetByName(guildId, typed.trim()) ??
+    bot.store.presets(guildId).find((p) => communityKey(p.id) === typed.trim())
+  );
+}
+
+async function list(
+  interaction: ChatInputCommandInteraction,
+  bot: BotContext,
+  guildId: string,
+): Promise<void> {
+  const presets = bot.store.presets(guildId);
+  const section = (status: PresetStatus, title: string) => {
+    const names = presets.filter((p) => p.status === status).map((p) => `“${p.name}” by <@${p.submitterId}>`);
+    return names.length > 0 ? `**${title}**\n${names.join("\n")}` : undefined;
+  };
+  const text = [section("approved", "Styles"), section("pending", "Waiting for a moderator")]
+    .filter(Boolean)
+    .join("\n\n");
+  await interaction.reply({
+    content: (text || "No community styles yet — submit one with `/preset add`.").slice(0, 2000),
+    flags: MessageFlags.Ephemeral,
+    allowedMentions: { parse: [] },
+  });
+}
+
+export async function autocomplete(interaction: AutocompleteInteraction, bot: BotContext): Promise<void> {
+  const guildId = interaction.guildId;
+  if (!guildId) return interaction.respond([]);
+  const sub = interaction.options.getSubcommand();
+  const typed = interaction.options.getFocused().toLowerCase();
+  const wanted = (p: GuildPreset) =>
+    sub === "approve" ? p.status === "pending" : sub === "reject" ? p.status !== "rejected" : true;
+  const choices = bot.store
+    .presets(guildId)
+    .filter((p) => wanted(p) && p.name.toLowerCase().includes(typed))
+    .slice(0, MAX_CHOICES)
+    .map((p) => ({ name: `${p.name} (${p.status})`, value: p.name }));
+  await interaction.respond(choices);
+}

@@ -1,0 +1,227 @@
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+
+/**
+ * Community presets end to end on the loopback double: submitted, moderated, offered by autocomplete and
+ * painted with by /stylize (the real engine in a worker thread).
+ */
+
+const ALICE = { id: "200000000000000001", username: "alice" };
+const BOB = { id: "200000000000000002", username: "bob" };
+const MOD = { id: "200000000000000009", username: "mod" };
+/** Manage Server (plus the usual member permissions the double gives everyone). */
+const MANAGE_SERVER = { permissions: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)) };
+
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot();
+}, 60_000);
+afterAll(() => t?.close());
+
+/** Rings: a picture unlike the tests' striped built-in paintings and gradient photos. */
+async function ringsPng(size: number, format: "png" | "jpeg" = "png"): Promise<Buffer> {
+  const data = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r = Math.hypot(x - size / 2, y - size / 3) / size;
+      const v = Math.sin(r * 40) > 0 ? 230 : 20;
+      data.set([v, 255 - v, (x * 255) / size], (y * size + x) * 3);
+    }
+  }
+  const image = sharp(data, { raw: { width: size, height: size, channels: 3 } });
+  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 70 }).toBuffer();
+}
+
+async function privateText(sent: {
+  token: string;
+  response: Promise<{ type: number; data?: Record<string, unknown> }>;
+}): Promise<string> {
+  const callback = await sent.response;
+  if (callback.type === 4) {
+    expect(Number(callback.data?.flags) & 64).toBe(64);
+    return String(callback.data?.content);
+  }
+  expect(Number(callback.data?.flags) & 64).toBe(64); // deferred ephemerally
+  const request = await t.double.waitFor(
+    (r) => r.path.startsWith("/webhooks") && r.path.includes(sent.token),
+    { timeoutMs: 15_000 },
+  );
+  return (request.json as { content: string }).content;
+}
+
+function preset(
+  sub: string,
+  user: { id: string; username: string },
+  options: Record<string, unknown>,
+  member?: { permissions?: string; roles?: string[] },
+) {
+  return t.double.sendCommand({
+    name: "preset",
+    user,
+    member,
+    options: [
+      { name: sub, type: 1, options: Object.entries(options).map(([name, value]) => ({ name, value })) },
+    ],
+  } as never);
+}
+
+async function styleChoices(typed: string): Promise<{ name: string; value: string }[]> {
+  const callback = await t.double.sendAutocomplete({
+    name: "stylize",
+    user: ALICE,
+    focused: "style",
+    options: { style: typed } as never,
+  }).response;
+  return (callback.data as { choices: { name: string; value: string }[] }).choices;
+}
+
+describe("community presets", () => {
+  it("a submission waits, only a moderator approves it, then autocomplete offers it and /stylize paints with it", async () => {
+    const image = t.double.hostAttachment(await ringsPng(120), {
+      filename: "rings.png",
+      contentType: "image/png",
+    });
+    const added = await privateText(
+      preset("add", BOB, { name: "  Rings   of Light ", image, description: "concentric" }),
+    );
+    expect(added).toMatch(/“Rings of Light” is waiting for a moderator/);
+    const stored = t.bot.context.store.presetByName(t.double.guildId, "rings of light")!;
+    expect(stored).toMatchObject({ status: "pending", submitterId: BOB.id, description: "concentric" });
+    expect((await sharp(t.bot.context.store.presetImage(stored.id)!.thumbnail).metadata()).width).toBe(120);
+    expect(await styleChoices("rings")).toEqual([]); // not offered while pending
+
+    // A member without Manage Server can neither approve nor remove.
+    expect(await privateText(preset("approve", BOB, { name: "Rings of Light" }))).toMatch(
+      /Only members with the Manage Server permission can approve/,
+    );
+    expect(await privateText(preset("remove", ALICE, { name: "Rings of Light" }))).toMatch(
+      /Only members with the Manage Server permission can remove/,
+    );
+    expect(t.bot.context.store.preset(stored.id)?.status).toBe("pending");
+
+    expect(await privateText(preset("approve", MOD, { name: "rings of light" }, MANAGE_SERVER))).toMatch(
+      /Approved “Rings of Light”/,
+    );
+    const key = `community:${stored.id}`;
+    expect(await styleChoices("rings")).toEqual([
+      { name: "Rings of Light (community) — concentric", value: key },
+    ]);
+
+    const photo = t.double.hostAttachment(await photoPng(40, 30), {
+      filename: "p.png",
+      contentType: "image/png",
+    });
+    const sent = t.double.sendCommand({
+      name: "stylize",
+      user: ALICE,
+      options: { image: photo, style: key } as never,
+    });
+    const final = await t.double.waitFor(
+      (r) =>
+        r.method === "PATCH" &&
+        r.path.includes(sent.token) &&
+        JSON.stringify(r.json).includes("your painting is ready"),
+      { timeoutMs: 60_000 },
+    );
+    expect((final.json as { embeds: { title: string }[] }).embeds[0]!.title).toBe(
+      "In the style of Rings of Light",
+    );
+    const messageId = t.double.originalResponse(sent.token)!.id;
+    await t.eventually(() => t.bot.context.store.result(messageId));
+    expect(t.bot.context.store.result(messageId)?.preset).toBe(key);
+    expect(t.bot.context.store.preset(stored.id)?.uses).toBe(1);
+
+    // Used and voted for: it leads the list when nothing is typed.
+    t.bot.context.store.addVote(messageId, BOB.id);
+    expect((await styleChoices(""))[0]!.value).toBe(key);
+    // Typing the name works too, without picking from the list.
+    const typed = t.double.sendCommand({
+      name: "stylize",
+      user: BOB,
+      options: { image: photo, style: "rings of light", size: 32 } as never,
+    });
+    expect((await typed.response).type).toBe(5);
+    await t.double.waitFor(
+      (r) =>
+        r.method === "PATCH" &&
+        r.path.includes(typed.token) &&
+        JSON.stringify(r.json).includes("your painting is ready"),
+      { timeoutMs: 60_000 },
+    );
+  }, 120_000);
+
+  it("refuses near-duplicate images, taken names and bad names", async () => {
+    // The same rings, smaller and as a lossy JPEG.
+    const twin = t.double.hostAttachment(await ringsPng(90, "jpeg"), {
+      filename: "twin.jpg",
+      contentType: "image/jpeg",
+    });
+    expect(await privateText(preset("add", ALICE, { name: "Copy", image: twin }))).toMatch(
+      /looks just like “Rings of Light”/,
+    );
+    const other = t.double.hostAttachment(await photoPng(64, 64), {
+      filename: "o.png",
+      contentType: "image/png",
+    });
+    expect(await privateText(preset("add", ALICE, { name: "RINGS OF LIGHT", image: other }))).toMatch(
+      /already has a style called “RINGS OF LIGHT”/,
+    );
+    expect(await privateText(preset("add", ALICE, { name: "Starry Test", image: other }))).toMatch(
+      /one of the built-in styles/,
+    );
+    expect(await privateText(preset("add", ALICE, { name: "<@everyone>", image: other }))).toMatch(
+      /Use letters/,
+    );
+    const text = t.double.hostAttachment(Buffer.from("not an image"), {
+      filename: "x.png",
+      contentType: "image/png",
+    });
+    expect(await privateText(preset("add", ALICE, { name: "Text", image: text }))).toMatch(
+      /isn't an image I can read/,
+    );
+    expect(t.bot.context.store.presets(t.double.guildId).map((p) => p.name)).toEqual(["Rings of Light"]);
+  });
+
+  it("a configured moderator role may moderate; rename and remove take effect in autocomplete", async () => {
+    const roleId = "700000000000000001";
+    t.double.dispatch("GUILD_ROLE_CREATE", {
+      guild_id: t.double.guildId,
+      role: {
+        id: roleId,
+        name: "Curators",
+        permissions: "0",
+        position: 2,
+        color: 0,
+        hoist: false,
+        managed: false,
+        mentionable: false,
+        flags: 0,
+      },
+    });
+    await t.eventually(() => t.bot.client.guilds.cache.get(t.double.guildId)?.roles.cache.has(roleId));
+    t.bot.context.store.updateGuildSettings(t.double.guildId, { moderatorRoleId: roleId });
+    const curator = { roles: [roleId] };
+    expect(await privateText(preset("rename", ALICE, { name: "Rings of Light", new_name: "Halo" }))).toMatch(
+      /Only members with Manage Server or the <@&700000000000000001> role/,
+    );
+    expect(
+      await privateText(preset("rename", BOB, { name: "Rings of Light", new_name: "Halo" }, curator)),
+    ).toBe("Renamed “Rings of Light” to “Halo”.");
+    expect((await styleChoices("halo")).map((c) => c.name)).toEqual(["Halo (community) — concentric"]);
+    expect(await privateText(preset("remove", BOB, { name: "halo" }, curator))).toMatch(/Removed “Halo”/);
+    expect(await styleChoices("halo")).toEqual([]);
+  });
+
+  it("auto-approves when the guild enabled it", async () => {
+    t.bot.context.store.updateGuildSettings(t.double.guildId, { autoApprove: true });
+    const image = t.double.hostAttachment(await photoPng(64, 64), {
+      filename: "r.png",
+      contentType: "image/png",
+    });
+    expect(await privateText(preset("add", ALICE, { name: "Second Rings", image }))).toMatch(
+      /Added “Second Rings” — everyone here can use it now/,
+    );
+    expect((await styleChoices("second")).map((c) => c.name)).toEqual(["Second Rings (community)"]);
+  });
+});
