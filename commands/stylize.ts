@@ -8,7 +8,7 @@ import type { BotContext } from "../src/bot/command.js";
 import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
 import { describePreset, MAX_CHOICES, PresetUnavailableError } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
-import { refuseWhenFull, startJob } from "../src/bot/start-job.js";
+import { refuseJobHere, startJob } from "../src/bot/start-job.js";
 import type { Quality, RgbImage } from "../src/engine/types.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
 
@@ -93,7 +93,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
     await replyPrivately(interaction, precheck);
     return;
   }
-  if (await refuseWhenFull(interaction, bot)) return;
+  if (await refuseJobHere(interaction, bot)) return;
 
   await interaction.deferReply();
   let content: RgbImage;

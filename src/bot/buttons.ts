@@ -6,7 +6,7 @@ import { clampStrength, type JobSettings, randomSeed, STRENGTH_STEP } from "./jo
 import { KEEP_JOBS_DAYS } from "./job-archive.js";
 import { favouritesPage } from "./rankings.js";
 import { replyPrivately } from "./replies.js";
-import { refuseWhenFull, startJob } from "./start-job.js";
+import { refuseJobHere, startJob } from "./start-job.js";
 import { stylesPage } from "./styles-browser.js";
 
 /**
@@ -98,7 +98,7 @@ async function followUpJob(
     );
     return;
   }
-  if (await refuseWhenFull(interaction, bot)) return;
+  if (await refuseJobHere(interaction, bot)) return;
   const settings = nextSettings(action, job.settings, bot.config.images.maxSize);
   if (action === "hd" && settings.size === job.settings.size && job.settings.quality === "hq") {
     await replyPrivately(

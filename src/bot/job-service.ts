@@ -165,9 +165,9 @@ export class JobService {
     log.info({ settings: job.settings, parentId: job.parentId, resumed: job.resumed }, "job queued");
   }
 
-  /** Whether a member can add another job right now (checked before downloading anything). */
-  hasRoomFor(userId: string): boolean {
-    return this.#queue.jobsOf(userId).length < this.#options.perUserLimit;
+  /** A member's queued and running jobs. */
+  jobCount(userId: string): number {
+    return this.#queue.jobsOf(userId).length;
   }
 
   /** A job still queued, running or recently finished. */

@@ -34,13 +34,23 @@ export async function startJob(
   }
 }
 
-/** The member's limit, checked before anything is downloaded; true when a reply was sent. */
-export async function refuseWhenFull(interaction: RepliableInteraction, bot: BotContext): Promise<boolean> {
-  if (bot.jobs.hasRoomFor(interaction.user.id)) return false;
-  await replyPrivately(
-    interaction,
-    limitText(new QueueLimitError("user_limit", bot.config.queue.perUserLimit)),
-  );
+/**
+ * Whether a new job may start here, checked before anything is downloaded: the server's allowed channels
+ * and the member's limit (the bot's, or the server's if lower). True when a refusal was sent.
+ */
+export async function refuseJobHere(interaction: RepliableInteraction, bot: BotContext): Promise<boolean> {
+  const settings = interaction.guildId ? bot.store.guildSettings(interaction.guildId) : undefined;
+  const allowed = settings?.allowedChannelIds ?? [];
+  if (allowed.length > 0 && !allowed.includes(interaction.channelId ?? "")) {
+    await replyPrivately(
+      interaction,
+      `I paint in ${allowed.map((id) => `<#${id}>`).join(" ")} on this server — try there!`,
+    );
+    return true;
+  }
+  const limit = Math.min(bot.config.queue.perUserLimit, settings?.perUserLimit ?? Number.POSITIVE_INFINITY);
+  if (bot.jobs.jobCount(interaction.user.id) < limit) return false;
+  await replyPrivately(interaction, limitText(new QueueLimitError("user_limit", limit)));
   return true;
 }
 

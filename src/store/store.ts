@@ -419,7 +419,7 @@ export class Store {
           next.perUserLimit ?? null,
           next.allowedChannelIds.length > 0 ? JSON.stringify(next.allowedChannelIds) : null,
         );
-      return next;
+      return this.guildSettings(guildId); // as stored, defaults filled in
     });
   }
 
