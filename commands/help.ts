@@ -32,6 +32,8 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "**/styles** — browse the artworks · **/queue** — your jobs and the queue",
         "React with the server's vote emoji (⭐ unless changed) on a painting you like: **/leaderboard** shows the",
         "most-voted paintings and styles of the week, month or all time; **/favourites** the ones you voted for.",
+        "**/preset add** — submit a painting as a new style for this server (a moderator approves it);",
+        "moderators use **/preset approve / reject / rename / remove**, admins **/settings**.",
         `Each member can have ${queue.perUserLimit} job${queue.perUserLimit === 1 ? "" : "s"} queued or running; members take turns.`,
         `Your photo is only used for your jobs; it is kept ${KEEP_JOBS_DAYS} days so the buttons keep working, then deleted.`,
       ].join("\n"),

@@ -8,5 +8,5 @@ export const data = new SlashCommandBuilder()
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
-  await interaction.editReply(await stylesPage(bot.presets, 0));
+  await interaction.editReply(await stylesPage(bot.presets, 0, interaction.guildId ?? undefined));
 }

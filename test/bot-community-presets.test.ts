@@ -104,6 +104,13 @@ describe("community presets", () => {
       /Approved “Rings of Light”/,
     );
     const key = `community:${stored.id}`;
+    // /styles lists it after the built-in paintings, with its stored thumbnail.
+    const styles = t.double.sendCommand({ name: "styles", user: ALICE });
+    await styles.response;
+    const page = await t.double.waitFor((r) => r.method === "PATCH" && r.path.includes(styles.token));
+    const titles = (page.json as { embeds: { title: string }[] }).embeds.map((e) => e.title);
+    expect(titles).toEqual(["Starry Test (1889)", "Wave Test (c. 1831)", "Rings of Light (community)"]);
+    expect(page.files.map((f) => f.name)).toContain(`community-${stored.id}.jpg`);
     expect(await styleChoices("rings")).toEqual([
       { name: "Rings of Light (community) — concentric", value: key },
     ]);

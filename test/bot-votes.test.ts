@@ -164,6 +164,21 @@ describe("reaction votes", () => {
     await votesReach(target, 4);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reposts()).toHaveLength(1);
+
+    // A real result message: the painting itself is re-uploaded (Discord's CDN links expire).
+    const real = store.votes(messageId);
+    store.updateGuildSettings(t.double.guildId, { hallOfFameThreshold: real + 1 });
+    react("add", "300000000000000099", messageId);
+    const withImage = await t.eventually(() =>
+      t.double.requests.find(
+        (r) =>
+          r.method === "POST" &&
+          r.route === `/channels/${t.double.channelId}/messages` &&
+          JSON.stringify(r.json).includes(messageId),
+      ),
+    );
+    expect(withImage.files.map((f) => f.name)).toEqual(["hall-of-fame.png"]);
+    expect(JSON.stringify(withImage.json)).toContain("attachment://hall-of-fame.png");
     store.updateGuildSettings(t.double.guildId, {
       hallOfFameChannelId: undefined,
       hallOfFameThreshold: undefined,

@@ -24,7 +24,7 @@ export async function handleButton(interaction: ButtonInteraction, bot: BotConte
   }
   if (id.kind === "styles") {
     await interaction.deferUpdate();
-    await interaction.editReply(await stylesPage(bot.presets, id.page));
+    await interaction.editReply(await stylesPage(bot.presets, id.page, interaction.guildId ?? undefined));
     return;
   }
   if (id.kind === "favourites") {

@@ -8,7 +8,10 @@ export function resultLink(result: ResultRecord): string {
   return `https://discord.com/channels/${result.guildId}/${result.channelId}/${result.messageId}`;
 }
 
-/** The painting attached to the result message, if the message can still be read. */
+/**
+ * The painting attached to the result message, if the message can still be read. Fetched each time rather
+ * than stored: Discord's attachment links are signed and expire.
+ */
 export async function resultImageUrl(client: Client, result: ResultRecord): Promise<string | undefined> {
   try {
     const channel = await client.channels.fetch(result.channelId);
