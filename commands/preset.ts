@@ -196,7 +196,10 @@ async function list(
 ): Promise<void> {
   const presets = bot.store.presets(guildId);
   const section = (status: PresetStatus, title: string) => {
-    const names = presets.filter((p) => p.status === status).map((p) => `“${p.name}” by <@${p.submitterId}>`);
+    const uses = (p: GuildPreset) => (status === "approved" ? ` · used ${p.uses}×` : "");
+    const names = presets
+      .filter((p) => p.status === status)
+      .map((p) => `“${p.name}” by <@${p.submitterId}>${uses(p)}`);
     return names.length > 0 ? `**${title}**\n${names.join("\n")}` : undefined;
   };
   const text = [section("approved", "Styles"), section("pending", "Waiting for a moderator")]

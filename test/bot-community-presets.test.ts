@@ -156,6 +156,10 @@ describe("community presets", () => {
         JSON.stringify(r.json).includes("your painting is ready"),
       { timeoutMs: 60_000 },
     );
+    await t.eventually(() => t.bot.context.store.preset(stored.id)?.uses === 2);
+    expect(await privateText(preset("list", ALICE, {}))).toBe(
+      `**Styles**\n“Rings of Light” by <@${BOB.id}> · used 2×`,
+    );
   }, 120_000);
 
   it("refuses near-duplicate images, taken names and bad names", async () => {

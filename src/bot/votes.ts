@@ -22,25 +22,40 @@ type AnyReaction = MessageReaction | PartialMessageReaction;
 type AnyUser = User | PartialUser;
 
 export function listenForVotes(client: Client, store: Store, log: Logger): void {
-  const handle = (change: "add" | "remove") => (reaction: AnyReaction, user: AnyUser) => {
-    try {
-      countVote(client, store, log, reaction, user, change);
-    } catch (error) {
-      log.error({ err: loggableError(error), messageId: reaction.message.id }, "could not count a vote");
-    }
-  };
-  client.on(Events.MessageReactionAdd, handle("add"));
-  client.on(Events.MessageReactionRemove, handle("remove"));
-  // Someone cleared the reactions (or just our emoji): the votes they were go too.
-  client.on(Events.MessageReactionRemoveAll, (message) => {
-    if (store.result(message.id)) store.removeAllVotes(message.id);
-  });
-  client.on(Events.MessageReactionRemoveEmoji, (reaction) => {
-    const result = store.result(reaction.message.id);
-    if (result && isVoteEmoji(reaction.emoji, store.guildSettings(result.guildId).voteEmoji)) {
-      store.removeAllVotes(reaction.message.id);
-    }
-  });
+  /** A failing vote (say, a locked database) is logged; it must never take the bot down. */
+  const guarded =
+    <A extends unknown[]>(handler: (...args: A) => void) =>
+    (...args: A) => {
+      try {
+        handler(...args);
+      } catch (error) {
+        log.error({ err: loggableError(error) }, "could not count a vote");
+      }
+    };
+  client.on(
+    Events.MessageReactionAdd,
+    guarded((reaction, user) => countVote(client, store, log, reaction, user, "add")),
+  );
+  client.on(
+    Events.MessageReactionRemove,
+    guarded((reaction, user) => countVote(client, store, log, reaction, user, "remove")),
+  );
+  // Someone cleared the reactions (or just the vote emoji): the votes they were go too.
+  client.on(
+    Events.MessageReactionRemoveAll,
+    guarded((message) => {
+      if (store.result(message.id)) store.removeAllVotes(message.id);
+    }),
+  );
+  client.on(
+    Events.MessageReactionRemoveEmoji,
+    guarded((reaction) => {
+      const result = store.result(reaction.message.id);
+      if (result && isVoteEmoji(reaction.emoji, store.guildSettings(result.guildId).voteEmoji)) {
+        store.removeAllVotes(reaction.message.id);
+      }
+    }),
+  );
 }
 
 function countVote(
