@@ -38,15 +38,29 @@ function sharedResult(store: Store): void {
   });
 }
 
-function startWriter(db: string, name: string, count: number): { child: ChildProcess; rounds: () => number } {
-  const child = spawn(process.execPath, [writerScript, db, name, String(count)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+function startWriter(
+  db: string,
+  name: string,
+  count: number,
+  holdAtRound?: number,
+): { child: ChildProcess; rounds: () => number; holding: () => boolean } {
+  const args = [
+    writerScript,
+    db,
+    name,
+    String(count),
+    ...(holdAtRound === undefined ? [] : [String(holdAtRound)]),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
   let rounds = 0;
+  let holding = false;
   child.stdout?.on("data", (chunk: Buffer) => {
-    rounds += chunk.toString().split("\n").filter(Boolean).length;
+    for (const line of chunk.toString().split("\n").filter(Boolean)) {
+      if (line === "holding") holding = true;
+      else rounds++;
+    }
   });
-  return { child, rounds: () => rounds };
+  return { child, rounds: () => rounds, holding: () => holding };
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -157,22 +171,19 @@ describe("two processes writing at once (bot and job runner)", () => {
 });
 
 describe("a writer killed mid-transaction", () => {
-  it("leaves a sound database with only whole rounds", async () => {
-    const db = file("crash");
-    const setup = Store.open(db);
-    sharedResult(setup);
-    setup.close();
-    const writer = startWriter(db, "doomed", 0);
+  /** Kills the writer once `ready` says so, then checks that every round is whole; returns the rounds kept. */
+  async function killAndCheck(db: string, writer: ReturnType<typeof startWriter>, ready: () => boolean) {
     const deadline = Date.now() + 30_000;
-    while (writer.rounds() < 30 && writer.child.exitCode === null && Date.now() < deadline)
+    while (!ready() && writer.child.exitCode === null && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(ready()).toBe(true);
     writer.child.kill("SIGKILL");
     expect((await exited(writer.child)).signal).toBe("SIGKILL");
 
     const store = Store.open(db);
     expect(store.integrityCheck()).toBe("ok");
     const presets = store.presets("g");
-    expect(presets.length).toBeGreaterThanOrEqual(30);
     for (const preset of presets) {
       const round = Number(preset.name.split("-")[1]);
       // Each round's preset, result and votes committed together or not at all.
@@ -183,6 +194,29 @@ describe("a writer killed mid-transaction", () => {
       expect(image.every((byte) => byte === round % 251)).toBe(true);
     }
     expect(store.favourites("v1", "g", 0, 1).total).toBe(presets.length);
+    expect(store.votes("shared")).toBe(presets.length);
     store.close();
+    return presets.length;
+  }
+
+  function freshDb(name: string): string {
+    const db = file(name);
+    const setup = Store.open(db);
+    sharedResult(setup);
+    setup.close();
+    return db;
+  }
+
+  it("inside an open transaction: the half-written round vanishes, the rest is whole", async () => {
+    const db = freshDb("crash-held");
+    const writer = startWriter(db, "doomed", 0, 20);
+    // Held after writing round 20's preset and before its result: exactly rounds 0..19 survive.
+    expect(await killAndCheck(db, writer, writer.holding)).toBe(20);
+  }, 60_000);
+
+  it("at a random moment of a busy write loop", async () => {
+    const db = freshDb("crash-busy");
+    const writer = startWriter(db, "doomed", 0);
+    expect(await killAndCheck(db, writer, () => writer.rounds() >= 30)).toBeGreaterThanOrEqual(30);
   }, 60_000);
 });
