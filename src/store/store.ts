@@ -396,6 +396,7 @@ export class Store {
     };
   }
 
+  /** Applies `changes`; a key present with the value undefined goes back to its default. */
   updateGuildSettings(guildId: string, changes: Partial<GuildSettings>): GuildSettings {
     return this.#write(() => {
       const next = { ...this.guildSettings(guildId), ...changes };
