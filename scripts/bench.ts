@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, parseBackendName } from "../src/engine/backend.js";
+import { initBackend, parseBackendName, releaseBackend } from "../src/engine/backend.js";
 import { type GradientMode, gradientModeFor } from "../src/engine/fast-grad.js";
 import {
   computeTargets,
@@ -95,8 +95,10 @@ async function main(): Promise<void> {
   const log = createLogger({ level: "warn" });
   const backend = await initBackend({ forced: parseBackendName(process.env.STYLIZE_BACKEND), log });
   const engineMode = gradientModeFor(tf.getBackend());
+  const threads =
+    backend.threads === undefined ? "" : ` (${backend.threads} thread${backend.threads > 1 ? "s" : ""})`;
   console.log(
-    `backend ${backend.name}, engine gradients "${engineMode}", ${timedSteps} timed steps per size\n`,
+    `backend ${backend.name}${threads}, engine gradients "${engineMode}", ${timedSteps} timed steps per size\n`,
   );
   console.log("size  GFLOP/step  engine ms/step  GFLOP/s   baseline ms/step  baseline÷engine  peak RSS MB");
   const results = [];
@@ -140,7 +142,10 @@ async function main(): Promise<void> {
       ].join(" "),
     );
   }
-  console.log(`\n${JSON.stringify({ backend: backend.name, engineMode, results })}`);
+  console.log(
+    `\n${JSON.stringify({ backend: backend.name, threads: backend.threads, engineMode, results })}`,
+  );
+  releaseBackend();
 }
 
 await main();

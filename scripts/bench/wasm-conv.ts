@@ -1,7 +1,8 @@
 /**
  * Conv throughput of tfjs-backend-wasm under Node: the package's stock SIMD backend (1 thread) vs the
- * threaded-SIMD binary loaded by ./wasm-threads.ts with 1 and 2 threads. All backends live in one
- * process and are run alternately per round, so host noise hits them alike; ratios are per round.
+ * threaded-SIMD binary loaded by src/engine/wasm-threads.ts (the engine's wasm backend) with 1 and 2 threads.
+ * All backends live in one process and are run alternately per round, so host noise hits them alike;
+ * ratios are per round.
  *
  *   npm run build && node dist/scripts/bench/wasm-conv.js [rounds=5] [iters=10]
  *   BENCH_BACKENDS=wasm,wasm-mt2 node dist/scripts/bench/wasm-conv.js   (first listed = ratio base)
@@ -11,7 +12,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { registerThreadedWasm } from "./wasm-threads.js";
+import { registerThreadedWasm } from "../../src/engine/wasm-threads.js";
 
 const require = createRequire(import.meta.url);
 
@@ -53,17 +54,21 @@ async function main(): Promise<void> {
   wasm.setWasmPaths(
     `${path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"))}${path.sep}`,
   );
-  // BENCH_BACKENDS=wasm,wasm-mt2 to pick; "wasm-mtN" is the threaded build with N threads.
+  // BENCH_BACKENDS=wasm,wasm-mt2 to pick; "wasm-mtN" is the threaded build with N threads (1–8).
   const backends = (process.env.BENCH_BACKENDS ?? "wasm,wasm-mt1,wasm-mt2").split(",");
+  const threadCounts = new Map<string, number>([["wasm", 1]]);
   for (const name of backends) {
-    if (name.startsWith("wasm-mt")) await registerThreadedWasm({ name, threads: Number(name.slice(7)) });
+    if (name.startsWith("wasm-mt")) {
+      const { threads } = await registerThreadedWasm({ name, threads: Number(name.slice(7)) });
+      threadCounts.set(name, threads);
+    }
   }
 
   const inputs = new Map<string, Record<string, tf.Tensor>[]>();
   const reference: Float32Array[] = [];
   for (const name of backends) {
     if (!(await tf.setBackend(name))) throw new Error(`setBackend(${name}) failed`);
-    console.log(JSON.stringify({ backend: name, threads: wasm.getThreadsCount() }));
+    console.log(JSON.stringify({ backend: name, threads: threadCounts.get(name) }));
     inputs.set(
       name,
       OPS.map((op) => op.make()),

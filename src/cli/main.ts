@@ -1,7 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
-import { initBackend, parseBackendName } from "../engine/backend.js";
+import { initBackend, parseBackendName, releaseBackend } from "../engine/backend.js";
 import { resolveOptions, stylize } from "../engine/index.js";
 import type { StylizeEvent } from "../engine/types.js";
 import { defaultWeightsLocation, loadVggWeights } from "../engine/weights/index.js";
@@ -127,6 +127,8 @@ async function main(): Promise<void> {
     process.stderr.write(`stylize: ${message}\n`);
     if (!(error instanceof UserError)) log.debug({ err: error }, "stylize failed");
     process.exitCode = 1;
+  } finally {
+    releaseBackend(); // ends the wasm backend's threads now rather than at exit
   }
 }
 
