@@ -1,3 +1,4 @@
+import os from "node:os";
 import { Worker } from "node:worker_threads";
 import type { BackendName, StylizeEvent } from "../engine/types.js";
 import type { Logger } from "../log.js";
@@ -63,7 +64,10 @@ class EngineSlot {
   #current: CurrentRun | undefined;
   busy = false;
 
-  constructor(private readonly options: EnginePoolOptions) {}
+  constructor(
+    private readonly options: EnginePoolOptions,
+    private readonly env: NodeJS.ProcessEnv,
+  ) {}
 
   /** Starts the worker if needed and resolves once its weights and backend are loaded. */
   ready(): Promise<BackendName> {
@@ -72,7 +76,10 @@ class EngineSlot {
   }
 
   #spawn(): Promise<BackendName> {
-    const worker = new Worker(this.options.script ?? DEFAULT_SCRIPT, { workerData: this.options.workerData });
+    const worker = new Worker(this.options.script ?? DEFAULT_SCRIPT, {
+      workerData: this.options.workerData,
+      env: this.env,
+    });
     this.#worker = worker;
     return new Promise<BackendName>((resolve, reject) => {
       let started = false;
@@ -195,7 +202,8 @@ export class EnginePool {
   readonly #slots: EngineSlot[];
 
   constructor(options: EnginePoolOptions) {
-    this.#slots = Array.from({ length: options.size }, () => new EngineSlot(options));
+    const env = workerEnv(options.size);
+    this.#slots = Array.from({ length: options.size }, () => new EngineSlot(options, env));
   }
 
   /** Start every worker now so the first job doesn't pay for loading weights. */
@@ -223,4 +231,15 @@ export class EnginePool {
   async close(): Promise<void> {
     await Promise.all(this.#slots.map((slot) => slot.close()));
   }
+}
+
+/**
+ * Shares the cores between the workers: each one's wasm backend gets cores ÷ workers threads unless
+ * STYLIZE_WASM_THREADS says otherwise, so that concurrent jobs do not oversubscribe the CPU.
+ */
+function workerEnv(workers: number): NodeJS.ProcessEnv {
+  const configured = process.env.STYLIZE_WASM_THREADS?.trim();
+  if (configured && configured !== "auto") return process.env;
+  const threads = Math.max(1, Math.floor(os.availableParallelism() / workers));
+  return { ...process.env, STYLIZE_WASM_THREADS: String(Math.min(2, threads)) };
 }
