@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend, parseBackendName, releaseBackend } from "../src/engine/backend.js";
 import { type GradientMode, gradientModeFor } from "../src/engine/fast-grad.js";
@@ -15,7 +17,7 @@ import { randomVggWeights, VGG19_CHANNELS } from "../src/engine/weights/random.j
 import { createLogger } from "../src/log.js";
 
 /**
- * `npm run bench [-- --sizes 128,256,512 --steps 3 --baseline-max 256]`
+ * `npm run bench [-- --sizes 128,256,512 --steps 3 --baseline plain|torch|none --baseline-max 256]`
  *
  * Times one Gatys optimisation step (VGG19 conv1_1..conv5_1 forward, input gradient, Adam update) on
  * square images, with full-size random VGG19 weights (timing does not depend on their values). Per size
@@ -23,6 +25,9 @@ import { createLogger } from "../src/log.js";
  * baseline is the straightforward tfjs formulation (plain conv2d and transposed matMul gradients), timed
  * in alternation with the engine's own path in the same process, so the ratio is robust to machine load;
  * it is skipped above --baseline-max px, where on slow backends it would take minutes a step.
+ * `--baseline torch` compares with the same step in PyTorch instead (scripts/bench/torch_step.py, run with
+ * Debian's /usr/bin/python3 and python3-torch on OpenBLAS; see docs/performance.md), one PyTorch step per
+ * round in alternation with the engine's.
  */
 
 const args = process.argv.slice(2);
@@ -32,7 +37,10 @@ function option(name: string, fallback: string): string {
 }
 const sizes = option("sizes", "128,256,512").split(",").map(Number);
 const timedSteps = Number(option("steps", "3"));
-const baselineMax = Number(option("baseline-max", "256"));
+const baselineKind = option("baseline", "plain");
+const baselineMax = Number(option("baseline-max", baselineKind === "torch" ? "4096" : "256"));
+const TORCH_PYTHON = "/usr/bin/python3";
+const TORCH_SCRIPT = fileURLToPath(new URL("../../scripts/bench/torch_step.py", import.meta.url));
 
 const spec: ObjectiveSpec = {
   contentWeight: DEFAULT_LOSS_WEIGHTS.content,
@@ -83,12 +91,52 @@ function prepare(size: number, mode: GradientMode) {
   };
 }
 
+/** Something timed in alternation with the engine: one step per call, in ms. */
+interface Baseline {
+  timeStep(): Promise<number>;
+  close(): void;
+}
+
+function plainBaseline(size: number): Baseline {
+  const runner = prepare(size, "plain");
+  return { timeStep: () => timeStep(runner), close: () => runner.close() };
+}
+
+/** Why PyTorch cannot run here, or undefined when it can. */
+function torchUnavailable(): string | undefined {
+  const probe = spawnSync(TORCH_PYTHON, ["-c", "import torch"], { encoding: "utf8" });
+  return probe.status === 0
+    ? undefined
+    : `PyTorch baseline unavailable: ${TORCH_PYTHON} cannot import torch (apt-get install python3-torch libopenblas0-pthread)`;
+}
+
+/** PyTorch's step from torch_step.py: one warm-up and one timed step per call, in a fresh process. */
+function torchBaseline(size: number): Baseline {
+  const args = [TORCH_SCRIPT, "--sizes", String(size), "--steps", "1", "--warmup", "1", "--blas", "openblas"];
+  return {
+    async timeStep() {
+      const run = spawnSync(TORCH_PYTHON, args, { encoding: "utf8" });
+      const line = run.stdout.split("\n").find((l) => l.startsWith("{"));
+      if (run.status !== 0 || !line) throw new Error(`torch_step.py failed: ${run.stderr.trim()}`);
+      return (JSON.parse(line) as { msPerStep: number }).msPerStep;
+    },
+    close() {},
+  };
+}
+
 let peakRss = 0;
 async function timeStep(runner: ReturnType<typeof prepare>): Promise<number> {
   const t0 = performance.now();
   await runner.step();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   return performance.now() - t0;
+}
+
+function makeBaseline(size: number, engineMode: GradientMode, torchMissing?: string): Baseline | undefined {
+  if (size > baselineMax) return undefined;
+  if (baselineKind === "plain" && engineMode !== "plain") return plainBaseline(size);
+  if (baselineKind === "torch" && !torchMissing) return torchBaseline(size);
+  return undefined;
 }
 
 async function main(): Promise<void> {
@@ -100,21 +148,23 @@ async function main(): Promise<void> {
   console.log(
     `backend ${backend.name}${threads}, engine gradients "${engineMode}", ${timedSteps} timed steps per size\n`,
   );
+  const torchMissing = baselineKind === "torch" ? torchUnavailable() : undefined;
+  console.log(torchMissing ?? `baseline: ${baselineKind}`);
   console.log("size  GFLOP/step  engine ms/step  GFLOP/s   baseline ms/step  baseline÷engine  peak RSS MB");
   const results = [];
   for (const size of sizes) {
     const gflop = stepGflop(size);
     const engine = prepare(size, engineMode);
-    const baseline = size <= baselineMax && engineMode !== "plain" ? prepare(size, "plain") : undefined;
+    const baseline = makeBaseline(size, engineMode, torchMissing);
     // Warm-up: first steps compile kernels and grow memory.
     await engine.step();
-    if (baseline) await baseline.step();
+    if (baseline) await baseline.timeStep();
     // Alternate so that both see the same machine load.
     let engineMs = 0;
     let baselineMs = 0;
     for (let i = 0; i < timedSteps; i++) {
       engineMs += await timeStep(engine);
-      if (baseline) baselineMs += await timeStep(baseline);
+      if (baseline) baselineMs += await baseline.timeStep();
     }
     engineMs /= timedSteps;
     baselineMs /= timedSteps;
@@ -143,7 +193,7 @@ async function main(): Promise<void> {
     );
   }
   console.log(
-    `\n${JSON.stringify({ backend: backend.name, threads: backend.threads, engineMode, results })}`,
+    `\n${JSON.stringify({ backend: backend.name, threads: backend.threads, engineMode, baseline: baselineKind, results })}`,
   );
   releaseBackend();
 }
