@@ -14,7 +14,11 @@ import { loadTfjsLayers } from "../src/engine/weights/tfjs-layers.js";
  */
 const REFERENCE = path.resolve(import.meta.dirname, "../../shared/reference");
 const present = existsSync(path.join(REFERENCE, "vgg19/model-block1-3.json"));
-if (!present) console.warn(`engine-reference tests skipped: ${REFERENCE} is absent`);
+if (!present) {
+  console.warn(
+    `\n!!! SKIPPING engine-reference tests: ${REFERENCE} is absent (real VGG19 blocks 1–3 needed).\n`,
+  );
+}
 
 async function load(file: string, longEdge: number): Promise<RgbImage> {
   const { data, info } = await sharp(path.join(REFERENCE, "images", file))
