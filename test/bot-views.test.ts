@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clampStrength, describeStrength, STRENGTH_STEP } from "../src/bot/job.js";
-import { formatDuration, progressBar, progressText } from "../src/bot/views.js";
+import { progressBar, progressText } from "../src/bot/views.js";
+import { formatDuration } from "../src/duration.js";
 
 describe("progress text", () => {
   it("draws a 20-cell bar with the percentage, clamped to 0..100", () => {

@@ -6,6 +6,7 @@ import {
   EmbedBuilder,
   type MessageActionRowComponentBuilder,
 } from "discord.js";
+import { formatDuration } from "../duration.js";
 import { jobButtonId } from "./custom-ids.js";
 import { describeStrength, type Job } from "./job.js";
 import { describePreset, type Preset } from "./presets.js";
@@ -34,15 +35,6 @@ export interface ProgressState {
 
 const COLOUR = { waiting: 0x99aab5, running: 0x5865f2, done: 0x57f287, stopped: 0xed4245 } as const;
 const BAR_WIDTH = 20;
-
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms) || ms < 0) return "unknown";
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds} s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes} min ${String(seconds % 60).padStart(2, "0")} s`;
-  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, "0")} min`;
-}
 
 export function progressBar(fraction: number): string {
   const clamped = Math.min(1, Math.max(0, fraction));

@@ -1,6 +1,7 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
+import { formatDuration } from "../duration.js";
 import { initBackend, parseBackendName, releaseBackend } from "../engine/backend.js";
 import { resolveOptions, stylize } from "../engine/index.js";
 import type { StylizeEvent } from "../engine/types.js";
@@ -32,11 +33,6 @@ async function readImageFile(file: string, role: string) {
 }
 
 class UserError extends Error {}
-
-function formatDuration(ms: number): string {
-  const s = Math.max(0, Math.round(ms / 1000));
-  return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
-}
 
 async function run(request: CliRequest): Promise<void> {
   const backend = await initBackend({
