@@ -83,14 +83,7 @@ function callback(ctx: DoubleContext, id: string, token: string, req: RouteReque
       // A deferred response only keeps EPHEMERAL; the message shows "thinking…" (LOADING) until edited.
       const body = deferred ? { flags: Number(data.flags ?? 0) & MessageFlag.Ephemeral } : data;
       const created = ctx.messages.create(body, deferred ? [] : req.files, {
-        channelId: it.channelId,
-        guildId: ctx.world.guildId,
-        author: ctx.world.botUser,
-        type: responseMessageType(it),
-        attachmentSizeLimit: it.attachmentSizeLimit,
-        webhookId: ctx.world.applicationId,
-        applicationId: ctx.world.applicationId,
-        interaction: interactionMeta(it),
+        ...responseMessageOptions(ctx, it),
         ...(deferred ? { extraFlags: MessageFlag.Loading } : {}),
       });
       if ("status" in created) return created;
@@ -230,16 +223,7 @@ function followUp(ctx: DoubleContext, it: InteractionState, req: RouteRequest): 
     const { flags: _ignored, ...body } = req.json;
     return editMessage(ctx, it, original, { ...req, json: body });
   }
-  const created = ctx.messages.create(req.json, req.files, {
-    channelId: it.channelId,
-    guildId: ctx.world.guildId,
-    author: ctx.world.botUser,
-    type: responseMessageType(it),
-    attachmentSizeLimit: it.attachmentSizeLimit,
-    webhookId: ctx.world.applicationId,
-    applicationId: ctx.world.applicationId,
-    interaction: interactionMeta(it),
-  });
+  const created = ctx.messages.create(req.json, req.files, responseMessageOptions(ctx, it));
   if ("status" in created) return created;
   emitMessage(ctx, "MESSAGE_CREATE", created);
   return ok(ctx, created);
@@ -253,4 +237,18 @@ function interactionMeta(it: InteractionState): MessageState["interaction"] {
 function responseMessageType(it: InteractionState): number {
   if (it.type !== InteractionType.ApplicationCommand) return 0;
   return it.commandType === 1 || it.commandType === undefined ? 20 : 23;
+}
+
+/** Author, ids and interaction metadata shared by every message an interaction response creates. */
+function responseMessageOptions(ctx: DoubleContext, it: InteractionState) {
+  return {
+    channelId: it.channelId,
+    guildId: ctx.world.guildId,
+    author: ctx.world.botUser,
+    type: responseMessageType(it),
+    attachmentSizeLimit: it.attachmentSizeLimit,
+    webhookId: ctx.world.applicationId,
+    applicationId: ctx.world.applicationId,
+    interaction: interactionMeta(it),
+  };
 }
