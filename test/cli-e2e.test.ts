@@ -29,6 +29,18 @@ async function stylizeCli(args: string[]) {
   }
 }
 
+/** `--content <file> --style art.png --out <file>` inside the test folder. */
+function paint(dir: string, content: string, out: string): string[] {
+  return [
+    "--content",
+    path.join(dir, content),
+    "--style",
+    path.join(dir, "art.png"),
+    "--out",
+    path.join(dir, out),
+  ];
+}
+
 describe("stylize CLI end to end", () => {
   let dir: string;
   let common: string[];
@@ -84,43 +96,20 @@ describe("stylize CLI end to end", () => {
   });
 
   it("tells the user to run `npm run models` when no weights are installed", async () => {
-    const result = await stylizeCli([
-      "--content",
-      path.join(dir, "photo.jpg"),
-      "--style",
-      path.join(dir, "art.png"),
-      "--out",
-      path.join(dir, "x.png"),
-    ]);
+    const result = await stylizeCli(paint(dir, "photo.jpg", "x.png"));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/npm run models/);
   });
 
   it("refuses a file that is not an image, naming it", async () => {
     const notes = path.join(dir, "notes.txt");
-    const result = await stylizeCli([
-      ...common,
-      "--content",
-      notes,
-      "--style",
-      path.join(dir, "art.png"),
-      "--out",
-      path.join(dir, "y.png"),
-    ]);
+    const result = await stylizeCli([...common, ...paint(dir, "notes.txt", "y.png")]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`the content image "${notes}": That file isn't an image`);
   });
 
   it("refuses a missing file and a bad option with clear messages", async () => {
-    const missing = await stylizeCli([
-      ...common,
-      "--content",
-      path.join(dir, "nope.jpg"),
-      "--style",
-      path.join(dir, "art.png"),
-      "--out",
-      path.join(dir, "z.png"),
-    ]);
+    const missing = await stylizeCli([...common, ...paint(dir, "nope.jpg", "z.png")]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/cannot read the content image .*nope\.jpg.*ENOENT/);
     const bad = await stylizeCli(["--content", "a.jpg", "--style", "b.jpg", "--out", "c.png", "--size", "5"]);
