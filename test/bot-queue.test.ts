@@ -17,10 +17,11 @@ const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
-  // Jobs long enough (24 steps) that the first is still running while the others queue up behind it.
+  // Jobs long enough (2 × 48 steps, ~3 s here) that the first is still running while the others queue up
+  // behind it, even when a loaded machine slows the bot's own thread (24 steps once raced in CI).
   t = await startTestBot({
     env: { STYLIZE_CONCURRENCY: "1", STYLIZE_PER_USER_LIMIT: "2" },
-    engine: { stepsPerScale: 24 },
+    engine: { stepsPerScale: 48 },
   });
 });
 afterAll(() => t?.close());
