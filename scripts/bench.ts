@@ -1,33 +1,35 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { initBackend, parseBackendName, releaseBackend } from "../src/engine/backend.js";
-import { type GradientMode, gradientModeFor } from "../src/engine/fast-grad.js";
-import {
-  computeTargets,
-  disposeTargets,
-  type ObjectiveSpec,
-  styleTransferObjective,
-} from "../src/engine/losses.js";
+import { type BackendChoice, initBackend, parseBackendName, releaseBackend } from "../src/engine/backend.js";
+import { gradientModeFor } from "../src/engine/fast-grad.js";
+import type { ObjectiveSpec } from "../src/engine/losses.js";
+import { createStyleNetwork, type StyleNetwork } from "../src/engine/network.js";
 import { Adam } from "../src/engine/optimizers/adam.js";
 import { DEFAULT_CONTENT_LAYERS, DEFAULT_LOSS_WEIGHTS, DEFAULT_STYLE_LAYERS } from "../src/engine/options.js";
-import { Vgg19Features } from "../src/engine/vgg19.js";
+import { gaussianNoise } from "../src/engine/random.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
+import { TfjsNetwork } from "../src/engine/tfjs-network.js";
+import type { RgbImage } from "../src/engine/types.js";
 import { VGG19_CONVS } from "../src/engine/vgg19-spec.js";
 import { randomVggWeights, VGG19_CHANNELS } from "../src/engine/weights/random.js";
 import { createLogger } from "../src/log.js";
 
 /**
- * `npm run bench [-- --sizes 128,256,512 --steps 3 --baseline plain|torch|none --baseline-max 256]`
+ * `npm run bench [-- --sizes 128,256,512 --steps 3 --baseline torch|plain|none --baseline-max N --peak 156]`
  *
  * Times one Gatys optimisation step (VGG19 conv1_1..conv5_1 forward, input gradient, Adam update) on
- * square images, with full-size random VGG19 weights (timing does not depend on their values). Per size
- * it prints ms/step, GFLOP/s (analytic conv FLOPs: forward + input gradient) and peak memory. The
- * baseline is the straightforward tfjs formulation (plain conv2d and transposed matMul gradients), timed
- * in alternation with the engine's own path in the same process, so the ratio is robust to machine load;
- * it is skipped above --baseline-max px, where on slow backends it would take minutes a step.
- * `--baseline torch` compares with the same step in PyTorch instead (scripts/bench/torch_step.py, run with
+ * square images, with full-size random VGG19 weights (timing does not depend on their values), on the
+ * backend the engine picks (or STYLIZE_BACKEND). Per size it prints ms/step, GFLOP/s (analytic conv
+ * FLOPs: forward + input gradient), % of the machine's fp32 peak (--peak, GFLOP/s) and peak RSS, and the
+ * ratio engine ÷ baseline, the baseline timed in alternation with the engine in the same run so that
+ * both see the same machine load.
+ *
+ * Baselines: `torch` (the default) is the same step in PyTorch (scripts/bench/torch_step.py, run with
  * Debian's /usr/bin/python3 and python3-torch on OpenBLAS; see docs/performance.md), one PyTorch step per
- * round in alternation with the engine's.
+ * round; when PyTorch is absent the bench says so and runs without. `plain` is the straightforward tfjs
+ * formulation (plain conv2d and transposed-matMul gradients) in the same process, on tfjs backends; it is
+ * skipped above --baseline-max px (default 256), where on slow backends it takes minutes a step.
  */
 
 const args = process.argv.slice(2);
@@ -37,8 +39,10 @@ function option(name: string, fallback: string): string {
 }
 const sizes = option("sizes", "128,256,512").split(",").map(Number);
 const timedSteps = Number(option("steps", "3"));
-const baselineKind = option("baseline", "plain");
+const baselineKind = option("baseline", "torch");
 const baselineMax = Number(option("baseline-max", baselineKind === "torch" ? "4096" : "256"));
+/** fp32 peak in GFLOP/s for the "% peak" column: issue 3's figure for this workplace's 2 cores by default; 0 = unknown. */
+const peakGflops = Number(option("peak", "156"));
 const TORCH_PYTHON = "/usr/bin/python3";
 const TORCH_SCRIPT = fileURLToPath(new URL("../../scripts/bench/torch_step.py", import.meta.url));
 
@@ -50,6 +54,7 @@ const spec: ObjectiveSpec = {
   styleLayers: DEFAULT_STYLE_LAYERS,
 };
 const LAST_LAYER = "block5_conv1";
+const WEIGHTS = randomVggWeights({ layers: 13, channels: VGG19_CHANNELS, seed: 1 });
 
 /** Forward conv FLOPs up to conv5_1 at size×size, times two for the input gradient (no weight gradients). */
 function stepGflop(size: number): number {
@@ -61,32 +66,25 @@ function stepGflop(size: number): number {
   return (2 * flops) / 1e9;
 }
 
-function randomImage(size: number, seed: number): tf.Tensor4D {
-  return tf.randomUniform([1, size, size, 3], 0, 255, "float32", seed) as tf.Tensor4D;
+function randomImage(size: number, seed: number): RgbImage {
+  const noise = gaussianNoise(size * size * 3, seed);
+  const data = Uint8Array.from(noise, (v) => Math.min(255, Math.max(0, 128 + 60 * v)));
+  return { data, width: size, height: size };
 }
 
-/** A ready-to-step optimiser at one size with one gradient formulation; `close()` frees everything. */
-function prepare(size: number, mode: GradientMode) {
-  const weights = randomVggWeights({ layers: 13, channels: VGG19_CHANNELS, seed: 1 });
-  const net = new Vgg19Features(weights, {
-    layers: [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)],
-    pooling: "avg",
-    gradients: mode,
-  });
+/** A ready-to-step optimiser at one size on `network`; `close()` frees everything. */
+async function prepare(size: number, network: StyleNetwork) {
   const content = randomImage(size, 1);
-  const style = randomImage(size, 2);
-  const targets = computeTargets(net, spec, content, [{ image: style, weight: 1 }]);
-  const adam = new Adam(styleTransferObjective(net, spec, targets), content, {
-    learningRate: 8,
-    averageDecay: 0.9,
-  });
-  tf.dispose([content, style]);
+  const objective = await network.objective(content, [{ image: randomImage(size, 2), weight: 1 }]);
+  const start = imageToTensor(content);
+  const adam = new Adam(objective, start, { learningRate: 8, averageDecay: 0.9 });
+  start.dispose();
   return {
     step: () => adam.step(),
     close() {
       adam.dispose();
-      disposeTargets(targets);
-      net.dispose();
+      objective.dispose();
+      network.dispose();
     },
   };
 }
@@ -97,8 +95,8 @@ interface Baseline {
   close(): void;
 }
 
-function plainBaseline(size: number): Baseline {
-  const runner = prepare(size, "plain");
+async function plainBaseline(size: number): Promise<Baseline> {
+  const runner = await prepare(size, new TfjsNetwork(WEIGHTS, spec, "avg", "plain"));
   return { timeStep: () => timeStep(runner), close: () => runner.close() };
 }
 
@@ -125,16 +123,25 @@ function torchBaseline(size: number): Baseline {
 }
 
 let peakRss = 0;
-async function timeStep(runner: ReturnType<typeof prepare>): Promise<number> {
+async function timeStep(runner: Awaited<ReturnType<typeof prepare>>): Promise<number> {
   const t0 = performance.now();
   await runner.step();
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
   return performance.now() - t0;
 }
 
-function makeBaseline(size: number, engineMode: GradientMode, torchMissing?: string): Baseline | undefined {
+function makeBaseline(
+  size: number,
+  backend: BackendChoice,
+  torchMissing?: string,
+): Promise<Baseline> | Baseline | undefined {
   if (size > baselineMax) return undefined;
-  if (baselineKind === "plain" && engineMode !== "plain") return plainBaseline(size);
+  if (
+    baselineKind === "plain" &&
+    backend.name !== "onnxruntime" &&
+    gradientModeFor(tf.getBackend()) !== "plain"
+  )
+    return plainBaseline(size);
   if (baselineKind === "torch" && !torchMissing) return torchBaseline(size);
   return undefined;
 }
@@ -142,20 +149,21 @@ function makeBaseline(size: number, engineMode: GradientMode, torchMissing?: str
 async function main(): Promise<void> {
   const log = createLogger({ level: "warn" });
   const backend = await initBackend({ forced: parseBackendName(process.env.STYLIZE_BACKEND), log });
-  const engineMode = gradientModeFor(tf.getBackend());
   const threads =
     backend.threads === undefined ? "" : ` (${backend.threads} thread${backend.threads > 1 ? "s" : ""})`;
   console.log(
-    `backend ${backend.name}${threads}, engine gradients "${engineMode}", ${timedSteps} timed steps per size\n`,
+    `backend ${backend.name}${threads}, ${timedSteps} timed steps per size, peak ${peakGflops} GFLOP/s\n`,
   );
   const torchMissing = baselineKind === "torch" ? torchUnavailable() : undefined;
   console.log(torchMissing ?? `baseline: ${baselineKind}`);
-  console.log("size  GFLOP/step  engine ms/step  GFLOP/s   baseline ms/step  baseline÷engine  peak RSS MB");
+  console.log(
+    "size  GFLOP/step  engine ms/step  GFLOP/s  % peak  baseline ms/step  engine÷baseline  peak RSS MB",
+  );
   const results = [];
   for (const size of sizes) {
     const gflop = stepGflop(size);
-    const engine = prepare(size, engineMode);
-    const baseline = makeBaseline(size, engineMode, torchMissing);
+    const engine = await prepare(size, await createStyleNetwork(backend, WEIGHTS, spec, "avg"));
+    const baseline = await makeBaseline(size, backend, torchMissing);
     // Warm-up: first steps compile kernels and grow memory.
     await engine.step();
     if (baseline) await baseline.timeStep();
@@ -175,8 +183,9 @@ async function main(): Promise<void> {
       gflop: +gflop.toFixed(1),
       engineMs: Math.round(engineMs),
       gflops: +(gflop / (engineMs / 1000)).toFixed(1),
+      percentOfPeak: peakGflops > 0 ? Math.round((100 * gflop) / (engineMs / 1000) / peakGflops) : undefined,
       baselineMs: baseline ? Math.round(baselineMs) : undefined,
-      ratio: baseline ? +(baselineMs / engineMs).toFixed(2) : undefined,
+      ratio: baseline ? +(engineMs / baselineMs).toFixed(2) : undefined,
       peakRssMb: Math.round(peakRss / 2 ** 20),
     };
     results.push(row);
@@ -186,14 +195,15 @@ async function main(): Promise<void> {
         String(row.gflop).padStart(10),
         String(row.engineMs).padStart(15),
         String(row.gflops).padStart(8),
-        String(row.baselineMs ?? "-").padStart(18),
+        (row.percentOfPeak === undefined ? "-" : `${row.percentOfPeak}%`).padStart(7),
+        String(row.baselineMs ?? "-").padStart(17),
         (row.ratio ? `${row.ratio}×` : "-").padStart(16),
         String(row.peakRssMb).padStart(12),
       ].join(" "),
     );
   }
   console.log(
-    `\n${JSON.stringify({ backend: backend.name, threads: backend.threads, engineMode, baseline: baselineKind, results })}`,
+    `\n${JSON.stringify({ backend: backend.name, threads: backend.threads, baseline: baselineKind, peakGflops, results })}`,
   );
   releaseBackend();
 }

@@ -37,7 +37,8 @@ node --input-type=module -e '
 '
 
 echo "== step benchmark (tensorflow-gpu)"
-node dist/scripts/bench.js --sizes 512,1024 --steps 5
+# GPU_PEAK_GFLOPS: the card's fp32 peak from its spec sheet, for the "% peak" column (0 = leave it out).
+node dist/scripts/bench.js --sizes 512,1024 --steps 5 --baseline none --peak "${GPU_PEAK_GFLOPS:-0}"
 
 echo "== stylize CLI"
 photo="${1:-}"

@@ -5,7 +5,8 @@ import type { RecordedRequest } from "./discord-double/index.js";
 
 /**
  * /stylize end to end: a real discord.js client against the loopback Discord double, the real engine
- * in a worker thread (tiny VGG weights, cpu backend, 48 px, a couple of dozen steps).
+ * in a worker thread on the production CPU path, onnxruntime (tiny VGG weights, 48 px, a couple of dozen
+ * steps). The other bot tests use the cpu backend.
  */
 
 const ALICE = { id: "200000000000000001", username: "alice" };
@@ -13,7 +14,8 @@ const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
-  t = await startTestBot();
+  // onnxruntime takes a few ms per step here: enough steps that a run spans several progress edits.
+  t = await startTestBot({ env: { STYLIZE_BACKEND: "onnxruntime" }, engine: { stepsPerScale: 100 } });
 });
 afterAll(() => t?.close());
 

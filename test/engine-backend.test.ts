@@ -2,18 +2,21 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { BACKEND_ORDER, parseBackendName } from "../src/engine/backend.js";
+import { BACKEND_ORDER, parseBackendName, parseThreads } from "../src/engine/backend.js";
 
 /**
  * Backend choice is process-global, so each case runs in a fresh Node process on the compiled engine
  * (`npm test` builds first). Native TensorFlow cannot be installed offline, so here the chain must fall
- * through tensorflow-gpu and tensorflow to wasm, saying why.
+ * through tensorflow-gpu and tensorflow to onnxruntime, saying why, and on to wasm where onnxruntime-node
+ * is missing too.
  */
 const run = promisify(execFile);
 const BACKEND_JS = path.resolve(import.meta.dirname, "../dist/src/engine/backend.js");
 const LOG_JS = path.resolve(import.meta.dirname, "../dist/src/log.js");
 
-async function chooseBackend(env: Record<string, string>) {
+const WITHOUT_ONNXRUNTIME = path.resolve(import.meta.dirname, "fixtures/without-onnxruntime.mjs");
+
+async function chooseBackend(env: Record<string, string>, nodeArgs: string[] = []) {
   const script = `
     const { initBackend, parseBackendName } = await import(${JSON.stringify(BACKEND_JS)});
     const { log } = await import(${JSON.stringify(LOG_JS)});
@@ -23,7 +26,7 @@ async function chooseBackend(env: Record<string, string>) {
       const sum = tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync();
       console.log("RESULT " + JSON.stringify({ choice, active: tf.getBackend(), sum: Array.from(sum) }));
     } catch (e) { console.log("ERROR " + e.message); }`;
-  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], {
+  const { stdout } = await run(process.execPath, [...nodeArgs, "--input-type=module", "-e", script], {
     cwd: path.resolve(import.meta.dirname, ".."),
     env: { ...process.env, LOG_LEVEL: "info", ...env },
   });
@@ -35,9 +38,11 @@ async function chooseBackend(env: Record<string, string>) {
 }
 
 describe("backend selection", () => {
-  it("falls back tensorflow-gpu → tensorflow → wasm here, logging why each was skipped", async () => {
+  it("falls back tensorflow-gpu → tensorflow → onnxruntime here, logging why each was skipped", async () => {
     const { logs, result } = await chooseBackend({ STYLIZE_BACKEND: "" });
-    expect(result.active).toBe("wasm");
+    expect(result.choice.name).toBe("onnxruntime");
+    expect(result.choice.threads).toBeGreaterThanOrEqual(1);
+    expect(result.active).toBe("cpu"); // tfjs keeps only the image and the optimiser's state
     expect(result.sum).toEqual([4, 6]);
     expect(result.choice.skipped.map((s: { name: string }) => s.name)).toEqual([
       "tensorflow-gpu",
@@ -46,6 +51,16 @@ describe("backend selection", () => {
     const skipped = logs.filter((l) => l.msg === "backend skipped");
     expect(skipped.map((l) => l.backend)).toEqual(["tensorflow-gpu", "tensorflow"]);
     expect(String(skipped[0]!.reason)).toMatch(/tfjs-node-gpu/);
+    expect(logs.some((l) => l.msg === "running on the onnxruntime backend")).toBe(true);
+  });
+
+  it("falls on to wasm when onnxruntime-node is not installed", async () => {
+    const { logs, result } = await chooseBackend({ STYLIZE_BACKEND: "" }, ["--import", WITHOUT_ONNXRUNTIME]);
+    expect(result.active).toBe("wasm");
+    expect(result.sum).toEqual([4, 6]);
+    const skipped = logs.filter((l) => l.msg === "backend skipped");
+    expect(skipped.map((l) => l.backend)).toEqual(["tensorflow-gpu", "tensorflow", "onnxruntime"]);
+    expect(String(skipped[2]!.reason)).toMatch(/onnxruntime-node/);
     expect(logs.some((l) => l.msg === "running on the wasm backend")).toBe(true);
   });
 
@@ -62,7 +77,17 @@ describe("backend selection", () => {
     expect(parseBackendName("auto")).toBeUndefined();
     for (const name of BACKEND_ORDER) expect(parseBackendName(name)).toBe(name);
     expect(() => parseBackendName("gpu")).toThrow(
-      /must be one of auto, tensorflow-gpu, tensorflow, wasm, cpu/,
+      /must be one of auto, tensorflow-gpu, tensorflow, onnxruntime, wasm, cpu/,
     );
+  });
+
+  it("parses STYLIZE_THREADS", () => {
+    expect(parseThreads(undefined)).toBe("auto");
+    expect(parseThreads("")).toBe("auto");
+    expect(parseThreads("auto")).toBe("auto");
+    expect(parseThreads("1")).toBe(1);
+    expect(parseThreads("16")).toBe(16);
+    for (const bad of ["0", "257", "1.5", "two", "-2"])
+      expect(() => parseThreads(bad)).toThrow(/STYLIZE_THREADS must be auto or a whole number 1–256/);
   });
 });

@@ -12,6 +12,7 @@ import { Adam } from "../src/engine/optimizers/adam.js";
 import { Lbfgs } from "../src/engine/optimizers/lbfgs.js";
 import type { ImageOptimizer } from "../src/engine/optimizers/optimizer.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
+import { autodiff } from "../src/engine/tfjs-network.js";
 import { Vgg19Features } from "../src/engine/vgg19.js";
 import { patternImage, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
@@ -76,7 +77,10 @@ async function run(make: () => ImageOptimizer, steps: number) {
 describe("optimisers", () => {
   it("Adam lowers the total loss substantially, stays in 0..255 and leaks nothing", async () => {
     const initial = totalAt(start);
-    const r = await run(() => new Adam(objective, start, { learningRate: 4, averageDecay: 0.8 }), 40);
+    const r = await run(
+      () => new Adam(autodiff(objective), start, { learningRate: 4, averageDecay: 0.8 }),
+      40,
+    );
     expect(r.final).toBeLessThan(initial * 0.3);
     expect(r.min).toBeGreaterThanOrEqual(0);
     expect(r.max).toBeLessThanOrEqual(255);
@@ -86,7 +90,7 @@ describe("optimisers", () => {
 
   it("L-BFGS lowers the total loss substantially, with a bounded history that is freed", async () => {
     const initial = totalAt(start);
-    const r = await run(() => new Lbfgs(objective, start, { historySize: 3 }), 20);
+    const r = await run(() => new Lbfgs(autodiff(objective), start, { historySize: 3 }), 20);
     expect(r.final).toBeLessThan(initial * 0.3);
     expect(r.losses.at(-1)).toBeCloseTo(r.final, 0);
     expect(r.min).toBeGreaterThanOrEqual(0);
@@ -97,7 +101,7 @@ describe("optimisers", () => {
   });
 
   it("L-BFGS's first step, with no curvature known, moves no pixel by more than 8 levels", async () => {
-    const lbfgs = new Lbfgs(objective, start);
+    const lbfgs = new Lbfgs(autodiff(objective), start);
     await lbfgs.step();
     const moved = lbfgs.output();
     const largest = tf.tidy(() => tf.max(tf.abs(tf.sub(moved, start))).dataSync()[0]!);
@@ -108,13 +112,16 @@ describe("optimisers", () => {
   });
 
   it("L-BFGS beats Adam for the same number of evaluations on this smooth problem", async () => {
-    const adam = await run(() => new Adam(objective, start, { learningRate: 4, averageDecay: 0 }), 15);
-    const lbfgs = await run(() => new Lbfgs(objective, start), 14);
+    const adam = await run(
+      () => new Adam(autodiff(objective), start, { learningRate: 4, averageDecay: 0 }),
+      15,
+    );
+    const lbfgs = await run(() => new Lbfgs(autodiff(objective), start), 14);
     expect(lbfgs.final).toBeLessThan(adam.final);
   });
 
   it("Adam's output is the bias-corrected moving average of its iterates", async () => {
-    const adam = new Adam(objective, start, { learningRate: 4, averageDecay: 0.9 });
+    const adam = new Adam(autodiff(objective), start, { learningRate: 4, averageDecay: 0.9 });
     const atStart = adam.output();
     // Before any step the average is exactly the initial image (bias correction removes the zero start).
     expect(tf.max(tf.abs(tf.sub(atStart, start))).dataSync()[0]).toBeLessThan(1e-3);

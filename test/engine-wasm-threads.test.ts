@@ -1,7 +1,6 @@
 import { spawn } from "node:child_process";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseWasmThreads } from "../src/engine/backend.js";
 
 /**
  * The wasm backend on tfjs-backend-wasm's threaded build (src/engine/wasm-threads.ts). Backends and their
@@ -122,7 +121,7 @@ function runningLine(run: ChildRun) {
 
 describe("threaded wasm backend", () => {
   it("runs on 2 threads, matches the cpu backend, and its process exits without releasing it", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_WASM_THREADS: "2" });
+    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2" });
     expectCleanExit(run);
     expect(run.result!.choice).toEqual({ name: "wasm", skipped: [], threads: 2 });
     expect(runningLine(run)).toMatchObject({ backend: "wasm", threads: 2 });
@@ -135,13 +134,13 @@ describe("threaded wasm backend", () => {
   });
 
   it("releaseBackend() is idempotent, ends the engine's use of the backend, and the process exits", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_WASM_THREADS: "2", RELEASE: "1" });
+    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2", RELEASE: "1" });
     expectCleanExit(run);
     expect(run.result!.afterRelease).toMatch(/released/);
   });
 
-  it("STYLIZE_WASM_THREADS=1 keeps the stock single-threaded build", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_WASM_THREADS: "1" });
+  it("STYLIZE_THREADS=1 keeps the stock single-threaded build", async () => {
+    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "1" });
     expectCleanExit(run);
     expect(run.result!.choice).toEqual({ name: "wasm", skipped: [], threads: 1 });
     expect(runningLine(run)).toMatchObject({ threads: 1 });
@@ -150,9 +149,7 @@ describe("threaded wasm backend", () => {
 
   it("falls back to the stock build, saying why, when the threaded one cannot start", async () => {
     // Without SharedArrayBuffer there is no shared WebAssembly memory, hence no threads.
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_WASM_THREADS: "2" }, [
-      "--no-harmony-sharedarraybuffer",
-    ]);
+    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2" }, ["--no-harmony-sharedarraybuffer"]);
     expectCleanExit(run);
     expect(run.logs.find((l) => l.level === 40)).toMatchObject({
       msg: "threaded wasm could not start; using the single-threaded wasm backend",
@@ -171,17 +168,5 @@ describe("threaded wasm backend", () => {
     );
     expectCleanExit(run);
     expect(run.result!.error).toMatch(/not ready after 1 ms/);
-  });
-
-  it("parses STYLIZE_WASM_THREADS", () => {
-    const auto = parseWasmThreads(undefined);
-    expect(auto).toBeGreaterThanOrEqual(1);
-    expect(auto).toBeLessThanOrEqual(2);
-    expect(parseWasmThreads("")).toBe(auto);
-    expect(parseWasmThreads("auto")).toBe(auto);
-    expect(parseWasmThreads("1")).toBe(1);
-    expect(parseWasmThreads("4")).toBe(4);
-    for (const bad of ["0", "9", "1.5", "two", "-2"])
-      expect(() => parseWasmThreads(bad)).toThrow(/STYLIZE_WASM_THREADS must be auto or a whole number 1–8/);
   });
 });

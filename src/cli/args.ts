@@ -126,6 +126,7 @@ export function buildCommand(): Command {
       new Option("--backend <name>", "force a backend").choices([
         "tensorflow-gpu",
         "tensorflow",
+        "onnxruntime",
         "wasm",
         "cpu",
       ]),

@@ -3,60 +3,84 @@ import os from "node:os";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Logger } from "../log.js";
+import { loadOnnxRuntime } from "./onnx/runtime.js";
 import type { BackendName } from "./types.js";
 import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
 
 /**
- * Picks the fastest TensorFlow.js backend this machine can run, in the order the brief fixes:
- * native GPU → native CPU → WebAssembly → plain JS. Native TensorFlow is an optional dependency (its
- * install downloads libtensorflow, which fails offline), so each candidate is tried and, when it cannot
- * load, the reason is kept for the log. The wasm backend runs tfjs-backend-wasm's threaded build on up to
- * two cores (./wasm-threads.ts; STYLIZE_WASM_THREADS=1 keeps the stock single-threaded build), falling back
- * to the stock build when the threaded one cannot load.
+ * Picks the fastest backend this machine can run: native TensorFlow on the GPU → native TensorFlow on the
+ * CPU → onnxruntime (native CPU kernels, ./onnx/) → WebAssembly → plain JS. The native ones are optional
+ * dependencies (tfjs-node's install downloads libtensorflow, which fails offline), so each candidate is
+ * tried and, when it cannot load, the reason is kept for the log. On onnxruntime the objective runs in
+ * onnxruntime's own graphs and tfjs keeps only the image and optimiser state, on its cpu backend. The wasm
+ * backend runs tfjs-backend-wasm's threaded build on up to two cores (./wasm-threads.ts), falling back to
+ * the stock single-threaded build when the threaded one cannot load.
  */
 
-export const BACKEND_ORDER: readonly BackendName[] = ["tensorflow-gpu", "tensorflow", "wasm", "cpu"];
+export const BACKEND_ORDER: readonly BackendName[] = [
+  "tensorflow-gpu",
+  "tensorflow",
+  "onnxruntime",
+  "wasm",
+  "cpu",
+];
 
 export interface BackendChoice {
   readonly name: BackendName;
   /** Why each backend before the chosen one was skipped. */
   readonly skipped: readonly { name: BackendName; reason: string }[];
-  /** wasm only: threads its kernels run on (1 = the stock single-threaded build). */
+  /** wasm and onnxruntime: threads their kernels run on (wasm: 1 = the stock single-threaded build). */
   readonly threads?: number;
 }
 
 const require = createRequire(import.meta.url);
 
 /**
- * STYLIZE_WASM_THREADS: threads for the wasm backend. Unset, empty or "auto": min(2, available cores)
- * (2 measured ~1.8–2× faster per conv here; more threads are untested). 1: the stock single-threaded build.
+ * STYLIZE_THREADS: CPU threads for the wasm and onnxruntime backends. Unset, empty or "auto": the
+ * available cores (wasm: at most 2, measured ~1.8–2× faster per conv here; more are untested). For wasm,
+ * 1 selects the stock single-threaded build.
  */
-export function parseWasmThreads(value: string | undefined): number {
-  if (value === undefined || value.trim() === "" || value.trim() === "auto")
-    return Math.min(2, os.availableParallelism());
+export function parseThreads(value: string | undefined): number | "auto" {
+  if (value === undefined || value.trim() === "" || value.trim() === "auto") return "auto";
   const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS)
-    throw new Error(
-      `STYLIZE_WASM_THREADS must be auto or a whole number 1–${MAX_WASM_THREADS}; got "${value}"`,
-    );
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
+    throw new Error(`STYLIZE_THREADS must be auto or a whole number 1–${MAX_THREADS}; got "${value}"`);
   return threads;
 }
 
-/** Makes `name` tfjs's active backend; for wasm, returns the thread count it runs on. */
+const MAX_THREADS = 256;
+
+function threadsFor(name: BackendName, setting: number | "auto"): number {
+  const cores = os.availableParallelism();
+  if (name !== "wasm") return setting === "auto" ? cores : setting;
+  return setting === "auto" ? Math.min(2, cores) : Math.min(setting, MAX_WASM_THREADS);
+}
+
+/** Makes `name` tfjs's active backend; for wasm and onnxruntime, returns the thread count they run on. */
 async function activate(
   name: BackendName,
-  wasmThreads: number,
+  threadSetting: number | "auto",
   log: Logger | undefined,
 ): Promise<number | undefined> {
   let threads: number | undefined;
+  let tfName: string = name;
   switch (name) {
     case "tensorflow-gpu":
       await import("@tensorflow/tfjs-node-gpu" as string);
+      tfName = "tensorflow";
       break;
     case "tensorflow":
       await import("@tensorflow/tfjs-node" as string);
       break;
+    case "onnxruntime":
+      await loadOnnxRuntime();
+      threads = threadsFor(name, threadSetting);
+      // tfjs only holds the image and the optimiser's state: element-wise work, fine in plain JS.
+      await import("@tensorflow/tfjs-backend-cpu");
+      tfName = "cpu";
+      break;
     case "wasm": {
+      const wasmThreads = threadsFor(name, threadSetting);
       const wasm = await import("@tensorflow/tfjs-backend-wasm");
       // The .wasm binaries ship inside the package; point the loader at them on disk.
       const dist = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
@@ -78,9 +102,11 @@ async function activate(
       await import("@tensorflow/tfjs-backend-cpu");
       break;
   }
-  const tfName = name === "tensorflow-gpu" ? "tensorflow" : name;
   if (!(await tf.setBackend(tfName))) throw new Error(`tf.setBackend("${tfName}") returned false`);
   await tf.ready();
+  // tfjs-backend-cpu's first write prints advice to install tfjs-node; with onnxruntime doing the heavy
+  // work that advice is wrong, so mark the banner as shown (the flag is the backend's own, unexported).
+  if (name === "onnxruntime") (tf.backend() as unknown as { firstUse: boolean }).firstUse = false;
   return threads;
 }
 
@@ -123,12 +149,12 @@ async function selectBackend({
   log?: Logger;
 }): Promise<BackendChoice> {
   const candidates = forced ? [forced] : BACKEND_ORDER;
-  // Parsed up front so that a bad value fails loudly instead of making the chain skip wasm.
-  const wasmThreads = candidates.includes("wasm") ? parseWasmThreads(process.env.STYLIZE_WASM_THREADS) : 1;
+  // Parsed up front so that a bad value fails loudly instead of making the chain skip a backend.
+  const threadSetting = parseThreads(process.env.STYLIZE_THREADS);
   const skipped: { name: BackendName; reason: string }[] = [];
   for (const name of candidates) {
     try {
-      const threads = await activate(name, wasmThreads, log);
+      const threads = await activate(name, threadSetting, log);
       activeWasm = name === "wasm";
       for (const skip of skipped) log?.info({ backend: skip.name, reason: skip.reason }, "backend skipped");
       log?.info(
@@ -142,7 +168,7 @@ async function selectBackend({
       if (forced) throw new Error(`STYLIZE_BACKEND=${forced} cannot be used: ${reason}`);
     }
   }
-  throw new Error(`no TensorFlow.js backend could be loaded: ${JSON.stringify(skipped)}`);
+  throw new Error(`no backend could be loaded: ${JSON.stringify(skipped)}`);
 }
 
 export function parseBackendName(value: string | undefined): BackendName | undefined {

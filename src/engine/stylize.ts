@@ -1,14 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
 import { colorSources, luminanceImage, type SourceImages, withContentChroma } from "./color.js";
-import {
-  computeTargets,
-  disposeTargets,
-  type Objective,
-  type ObjectiveSpec,
-  styleTransferObjective,
-  type Targets,
-} from "./losses.js";
+import type { ObjectiveSpec } from "./losses.js";
+import { createStyleNetwork, type ScaleObjective, type StyleNetwork } from "./network.js";
 import { Adam } from "./optimizers/adam.js";
 import { Lbfgs } from "./optimizers/lbfgs.js";
 import type { ImageOptimizer } from "./optimizers/optimizer.js";
@@ -22,11 +16,11 @@ import type {
   LossBreakdown,
   RgbImage,
   ScalePlan,
+  StyleSource,
   StylizeEvent,
   StylizeOptions,
   VggWeights,
 } from "./types.js";
-import { Vgg19Features } from "./vgg19.js";
 
 export { defaultStylizeOptions, resolveOptions, type StylizeRequest } from "./options.js";
 
@@ -49,7 +43,8 @@ export async function* stylize(
   signal?.throwIfAborted();
   const options = resolveOptions(request);
   const startedAt = performance.now();
-  const backend = (await initBackend()).name;
+  const backendChoice = await initBackend();
+  const backend = backendChoice.name;
   const images = colorSources(options);
 
   const spec: ObjectiveSpec = {
@@ -59,10 +54,7 @@ export async function* stylize(
     contentLayers: options.contentLayers!,
     styleLayers: options.styleLayers!,
   };
-  const net = new Vgg19Features(weights, {
-    layers: [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)],
-    pooling: options.pooling,
-  });
+  const net = await createStyleNetwork(backendChoice, weights, spec, options.pooling);
   let plan: ScalePlan[];
   try {
     const schedule = { scales: options.scales!, stepsPerScale: options.stepsPerScale! };
@@ -81,19 +73,14 @@ export async function* stylize(
     yield { type: "start", backend, seed: options.seed, plan, totalSteps };
     for (const [index, scale] of plan.entries()) {
       const content = resampleImage(images.content, scale.width, scale.height);
-      const targets = scaleTargets(net, spec, options, images, content);
+      const objective = await scaleObjective(net, options, images, content);
       let optimizer: ImageOptimizer | undefined;
       try {
         const start = image ? resizeTensor(image, scale.width, scale.height) : initialImage(options, content);
         image?.dispose();
         image = undefined;
         try {
-          optimizer = createOptimizer(
-            options,
-            styleTransferObjective(net, spec, targets),
-            start,
-            scale.steps,
-          );
+          optimizer = createOptimizer(options, objective, start, scale.steps);
         } finally {
           start.dispose();
         }
@@ -129,7 +116,7 @@ export async function* stylize(
         image = optimizer.output();
       } finally {
         optimizer?.dispose();
-        disposeTargets(targets);
+        objective.dispose();
       }
     }
     const content = resampleImage(images.content, image!.shape[2], image!.shape[1]);
@@ -148,22 +135,20 @@ export async function* stylize(
   }
 }
 
-/** Content features and blended style Grams for one scale; the style images scale with the content. */
-function scaleTargets(
-  net: Vgg19Features,
-  spec: ObjectiveSpec,
+/** The objective at one scale; the style images scale with the content. */
+function scaleObjective(
+  net: StyleNetwork,
   options: StylizeOptions,
   images: SourceImages,
   content: RgbImage,
-): Targets {
+): Promise<ScaleObjective> {
   const seen =
     images.contentSeen === images.content
       ? content
       : resampleImage(images.contentSeen, content.width, content.height);
   const styleLongEdge = Math.round(Math.max(content.width, content.height) * options.styleScale);
   const minEdge = 1 << net.downsamplings;
-  const contentTensor = imageToTensor(seen);
-  const styleTensors = images.styles
+  const styles: StyleSource[] = images.styles
     .filter((s) => s.weight > 0)
     .map((s) => {
       // Never smaller than the deepest layer needs, even for a small styleScale.
@@ -173,18 +158,14 @@ function scaleTargets(
         Math.ceil((minEdge * Math.max(s.image.width, s.image.height)) / shortEdge),
       );
       const size = fitLongEdge(s.image.width, s.image.height, longEdge);
-      return { image: imageToTensor(resampleImage(s.image, size.width, size.height)), weight: s.weight };
+      return { image: resampleImage(s.image, size.width, size.height), weight: s.weight };
     });
-  try {
-    return computeTargets(net, spec, contentTensor, styleTensors);
-  } finally {
-    tf.dispose([contentTensor, ...styleTensors.map((s) => s.image)]);
-  }
+  return net.objective(seen, styles);
 }
 
 function createOptimizer(
   options: StylizeOptions,
-  objective: Objective,
+  objective: ScaleObjective,
   start: tf.Tensor4D,
   steps: number,
 ): ImageOptimizer {

@@ -22,7 +22,7 @@ export interface ConvWeights {
 /** VGG19 conv weights keyed by Keras layer name (`block1_conv1` … `block5_conv4`); may be partial. */
 export type VggWeights = ReadonlyMap<string, ConvWeights>;
 
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "wasm" | "cpu";
+export type BackendName = "tensorflow-gpu" | "tensorflow" | "onnxruntime" | "wasm" | "cpu";
 export type Quality = "fast" | "balanced" | "hq";
 export type OptimizerName = "adam" | "lbfgs";
 export type Pooling = "max" | "avg";

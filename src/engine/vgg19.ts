@@ -4,7 +4,7 @@ import type { LayerName, Pooling, VggWeights } from "./types.js";
 import { kerasConvName, VGG19_CONVS, type VggConvSpec } from "./vgg19-spec.js";
 
 /** ImageNet mean in BGR order, the preprocessing the Caffe / Keras VGG19 weights were trained with. */
-const CAFFE_MEAN_BGR = [103.939, 116.779, 123.68];
+export const CAFFE_MEAN_BGR: readonly number[] = [103.939, 116.779, 123.68];
 
 export interface Vgg19Options {
   /** Feature layers to return, e.g. `relu1_1`, `relu4_2`, `conv5_1`. The network stops after the deepest. */
@@ -104,7 +104,7 @@ function disposeLayer(layer: ConvLayer): void {
 }
 
 /** The conv layers from block1_conv1 to the deepest one `layers` need; throws if `weights` lack one. */
-function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSpec[] {
+export function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSpec[] {
   const deepest = Math.max(
     ...layers.map((layer) => VGG19_CONVS.findIndex((c) => c.name === kerasConvName(layer))),
   );
@@ -123,7 +123,7 @@ function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSp
   return specs;
 }
 
-function checkedWeights(weights: VggWeights, name: string, inChannels: number) {
+export function checkedWeights(weights: VggWeights, name: string, inChannels: number) {
   const w = weights.get(name)!;
   const [kh, kw, cin, cout] = w.kernelShape;
   const problem =

@@ -234,12 +234,12 @@ export class EnginePool {
 }
 
 /**
- * Shares the cores between the workers: each one's wasm backend gets cores ÷ workers threads unless
- * STYLIZE_WASM_THREADS says otherwise, so that concurrent jobs do not oversubscribe the CPU.
+ * Shares the cores between the workers: each one's CPU backend (onnxruntime or wasm) gets cores ÷ workers
+ * threads unless STYLIZE_THREADS says otherwise, so that concurrent jobs do not oversubscribe the CPU.
  */
 function workerEnv(workers: number): NodeJS.ProcessEnv {
-  const configured = process.env.STYLIZE_WASM_THREADS?.trim();
+  const configured = process.env.STYLIZE_THREADS?.trim();
   if (configured && configured !== "auto") return process.env;
   const threads = Math.max(1, Math.floor(os.availableParallelism() / workers));
-  return { ...process.env, STYLIZE_WASM_THREADS: String(Math.min(2, threads)) };
+  return { ...process.env, STYLIZE_THREADS: String(threads) };
 }

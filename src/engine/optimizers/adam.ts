@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { Objective } from "../losses.js";
+import type { ScaleObjective } from "../network.js";
 import type { LossBreakdown } from "../types.js";
-import { type ImageOptimizer, lossAndGradient, PIXEL_MAX, PIXEL_MIN, readLosses, swap } from "./optimizer.js";
+import { type ImageOptimizer, PIXEL_MAX, PIXEL_MIN, readLosses, swap } from "./optimizer.js";
 
 export interface AdamOptions {
   /** Step size in pixel values (0..255 scale). */
@@ -31,7 +31,7 @@ export class Adam implements ImageOptimizer {
   private readonly epsilon: number;
 
   constructor(
-    private readonly objective: Objective,
+    private readonly objective: ScaleObjective,
     initial: tf.Tensor4D,
     private readonly options: AdamOptions,
   ) {
@@ -46,7 +46,7 @@ export class Adam implements ImageOptimizer {
   }
 
   async step(): Promise<LossBreakdown> {
-    const { terms, grad } = lossAndGradient(this.objective, this.x);
+    const { terms, grad } = await this.objective.evaluate(this.x);
     this.steps += 1;
     const { learningRate } = this.options;
     const { beta1, beta2, epsilon, steps } = this;

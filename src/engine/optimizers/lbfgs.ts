@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import type { Objective } from "../losses.js";
+import type { ScaleObjective } from "../network.js";
 import type { LossBreakdown } from "../types.js";
-import { type ImageOptimizer, lossAndGradient, PIXEL_MAX, PIXEL_MIN, readLosses, swap } from "./optimizer.js";
+import { type ImageOptimizer, PIXEL_MAX, PIXEL_MIN, readLosses, swap } from "./optimizer.js";
 
 export interface LbfgsOptions {
   /** Curvature pairs kept (torch and neural-style use 100; 10 is usual and enough here). */
@@ -46,7 +46,7 @@ export class Lbfgs implements ImageOptimizer {
   private readonly maxBacktracks: number;
 
   constructor(
-    private readonly objective: Objective,
+    private readonly objective: ScaleObjective,
     initial: tf.Tensor4D,
     options: LbfgsOptions = {},
   ) {
@@ -59,7 +59,7 @@ export class Lbfgs implements ImageOptimizer {
   /** One quasi-Newton iteration; resolves to the losses at the new point. */
   async step(): Promise<LossBreakdown> {
     if (!this.grad) {
-      const first = lossAndGradient(this.objective, this.x);
+      const first = await this.objective.evaluate(this.x);
       this.grad = first.grad;
       this.loss = (await readLosses(first.terms)).total;
     }
@@ -84,7 +84,7 @@ export class Lbfgs implements ImageOptimizer {
       const candidate = tf.tidy(
         () => tf.clipByValue(tf.add(this.x, tf.mul(direction, length)), PIXEL_MIN, PIXEL_MAX) as tf.Tensor4D,
       );
-      const { terms, grad: nextGrad } = lossAndGradient(this.objective, candidate);
+      const { terms, grad: nextGrad } = await this.objective.evaluate(candidate);
       const losses = await readLosses(terms);
       const accepted = losses.total <= this.loss + ARMIJO * length * slope || attempt >= this.maxBacktracks;
       if (!accepted) {

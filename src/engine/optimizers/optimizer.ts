@@ -1,5 +1,4 @@
-import * as tf from "@tensorflow/tfjs-core";
-import type { Objective } from "../losses.js";
+import type * as tf from "@tensorflow/tfjs-core";
 import type { LossBreakdown } from "../types.js";
 
 /** An optimiser that owns the image being stylised: [1, H, W, 3], RGB, kept within 0..255. */
@@ -14,23 +13,7 @@ export interface ImageOptimizer {
 export const PIXEL_MIN = 0;
 export const PIXEL_MAX = 255;
 
-/** The loss terms [total, content, style, tv] and the gradient of the total at `image`; caller owns both. */
-export function lossAndGradient(
-  objective: Objective,
-  image: tf.Tensor4D,
-): { terms: tf.Tensor1D; grad: tf.Tensor4D } {
-  let terms: tf.Tensor1D | undefined;
-  const { value, grad } = tf.valueAndGrad((x: tf.Tensor) => {
-    const t = objective(x as tf.Tensor4D);
-    // Kept past valueAndGrad's internal tidy; the caller disposes it.
-    terms = tf.keep(tf.stack([t.total, t.content, t.style, t.tv]) as tf.Tensor1D);
-    return t.total;
-  })(image);
-  value.dispose();
-  return { terms: terms!, grad: grad as tf.Tensor4D };
-}
-
-/** Downloads (without blocking a GPU backend) and disposes the terms from `lossAndGradient`. */
+/** Downloads (without blocking a GPU backend) and disposes the terms from `ScaleObjective.evaluate`. */
 export async function readLosses(terms: tf.Tensor1D): Promise<LossBreakdown> {
   const [total, content, style, tv] = await terms.data();
   terms.dispose();

@@ -1,0 +1,50 @@
+import type * as Ort from "onnxruntime-common";
+import { GraphBuilder } from "./graph-builder.js";
+
+/**
+ * onnxruntime-node: an optional dependency whose npm package carries native CPU builds of ONNX Runtime
+ * (MLAS kernels with AVX2/AVX-512), loaded only when the engine picks the "onnxruntime" backend. Its types
+ * come from onnxruntime-common, the pure-JS API package it re-exports.
+ */
+export type OnnxRuntime = typeof Ort;
+export type OrtSession = Ort.InferenceSession;
+export type OrtTensor = Ort.Tensor;
+
+let runtime: Promise<OnnxRuntime> | undefined;
+
+/** Loads onnxruntime-node once and proves the native binding works by running a one-node graph. */
+export function loadOnnxRuntime(): Promise<OnnxRuntime> {
+  runtime ??= (async () => {
+    const module = (await import("onnxruntime-node" as string)) as OnnxRuntime & { default?: OnnxRuntime };
+    const ort = module.InferenceSession ? module : module.default!;
+    const g = new GraphBuilder();
+    g.output("y", g.op("Neg", [g.input("x", [1])]), [1]);
+    const session = await ort.InferenceSession.create(g.encode("smoke-test"), sessionOptions(1));
+    try {
+      const { y } = await session.run({ x: new ort.Tensor("float32", Float32Array.of(2), [1]) });
+      if (y?.data[0] !== -2) throw new Error("onnxruntime computed a wrong result in its self-test");
+    } finally {
+      await session.release();
+    }
+    return ort;
+  })();
+  runtime.catch(() => {
+    runtime = undefined;
+  });
+  return runtime;
+}
+
+/** One intra-op pool of `threads` threads per session; nothing spins, since other work shares the cores. */
+export function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    logSeverityLevel: 3,
+    // Idle pool threads otherwise spin for a while after each op and take a core from the bot or a
+    // neighbour; measured no slower here without it (docs/performance.md).
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
+  };
+}
