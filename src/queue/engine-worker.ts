@@ -59,11 +59,10 @@ async function run(weights: VggWeights, jobId: string, request: EngineRequest): 
 async function main(): Promise<void> {
   let weights: VggWeights;
   try {
-    const [backend, loaded] = await Promise.all([
-      initBackend({ forced: config.backend, log }),
-      loadVggWeights(config.weightsLocation),
-    ]);
-    weights = loaded;
+    // In this order: the tfjs-folder loader decodes weights with tfjs, which needs the backend ready
+    // (wasm initialises asynchronously).
+    const backend = await initBackend({ forced: config.backend, log });
+    weights = await loadVggWeights(config.weightsLocation);
     post({ type: "ready", backend: backend.name });
   } catch (error) {
     post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });
