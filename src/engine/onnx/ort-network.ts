@@ -14,8 +14,8 @@ import { IO, VggGraphs } from "./vgg-graphs.js";
 /**
  * The objective on onnxruntime: two sessions built once per network (./vgg-graphs.ts), one for the targets
  * and one for a step's loss and gradient, each serving every image size. The optimiser's image stays a
- * tfjs tensor (on the cpu backend; the element-wise Adam update costs about a millisecond per 100k pixels
- * there), and crosses to onnxruntime as one Float32Array per step.
+ * tfjs tensor (on stock wasm, see ../backend.ts) and crosses to onnxruntime as one Float32Array per step;
+ * the gradient comes back as one.
  */
 export class OrtNetwork implements StyleNetwork {
   private constructor(

@@ -52,7 +52,7 @@ export interface GraphProto {
 
 const IR_VERSION = 7;
 /** Default-domain opset: every op we emit has its current semantics at 13. */
-export const OPSET = 13;
+const OPSET = 13;
 
 const root = protobuf.Root.fromJSON({
   nested: {

@@ -43,8 +43,8 @@ export function sessionOptions(threads: number): Ort.InferenceSession.SessionOpt
     executionMode: "sequential",
     graphOptimizationLevel: "all",
     logSeverityLevel: 3,
-    // Idle pool threads otherwise spin for a while after each op and take a core from the bot or a
-    // neighbour; measured no slower here without it (docs/performance.md).
+    // Idle pool threads otherwise spin after each op, taking a core from the bot, another worker or a
+    // neighbour process (docs/performance.md §3).
     extra: { session: { intra_op: { allow_spinning: "0" } } },
   };
 }
