@@ -152,10 +152,14 @@ async function main(): Promise<void> {
   const threads =
     backend.threads === undefined ? "" : ` (${backend.threads} thread${backend.threads > 1 ? "s" : ""})`;
   console.log(
-    `backend ${backend.name}${threads}, ${timedSteps} timed steps per size, peak ${peakGflops} GFLOP/s\n`,
+    `backend ${backend.name}${threads}, ${timedSteps} timed steps per size, fp32 peak ${peakGflops > 0 ? `${peakGflops} GFLOP/s` : "not given"}\n`,
   );
   const torchMissing = baselineKind === "torch" ? torchUnavailable() : undefined;
-  console.log(torchMissing ?? `baseline: ${baselineKind}`);
+  const plainUnavailable =
+    baselineKind === "plain" && backend.name === "onnxruntime"
+      ? "the plain baseline is a tfjs formulation: none on onnxruntime (STYLIZE_BACKEND=wasm to compare)"
+      : undefined;
+  console.log(torchMissing ?? plainUnavailable ?? `baseline: ${baselineKind}`);
   console.log(
     "size  GFLOP/step  engine ms/step  GFLOP/s  % peak  baseline ms/step  engine÷baseline  peak RSS MB",
   );
