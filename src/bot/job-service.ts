@@ -22,7 +22,7 @@ import type { Job } from "./job.js";
 import type { JobArchive } from "./job-archive.js";
 import type { JobMessage } from "./job-message.js";
 import { loggableError } from "./loggable-error.js";
-import { type PresetCatalog, PresetUnavailableError } from "./presets.js";
+import { type Preset, type PresetCatalog, PresetUnavailableError } from "./presets.js";
 import { ThrottledEditor } from "./throttled-editor.js";
 import {
   doneView,
@@ -55,14 +55,14 @@ export interface JobServiceOptions {
   readonly progressIntervalMs: number;
   /** Engine options every job gets (tests shorten the schedule this way). */
   readonly engineOverrides?: Partial<StylizeOptions>;
-  /** How many finished jobs to keep in memory for their buttons. */
-  readonly rememberJobs?: number;
   /** Keeps jobs on disk so their buttons survive a restart. */
   readonly archive?: JobArchive;
   /** Called once a job's final image is in its message (votes are counted on that message). */
   readonly onDelivered?: (job: Job, messageId: string) => void;
 }
 
+/** Finished jobs kept in memory for their buttons (older ones are read back from the archive). */
+const REMEMBERED_JOBS = 200;
 /** A timelapse keeps at most this many frames; older ones are thinned out evenly. */
 const MAX_TIMELAPSE_FRAMES = 48;
 const TIMELAPSE_EDGE = 320;
@@ -114,10 +114,6 @@ export class JobService {
     this.#queue.on("changed", () => this.#refreshWaiting());
   }
 
-  get presets(): PresetCatalog {
-    return this.#options.presets;
-  }
-
   /** Adds a job whose reply is already deferred; throws QueueLimitError when a limit is reached. */
   submit(job: Job, message: JobMessage): void {
     this.#enqueue(job, message);
@@ -167,7 +163,7 @@ export class JobService {
 
   /** A member's queued and running jobs. */
   jobCount(userId: string): number {
-    return this.#queue.jobsOf(userId).length;
+    return this.#queue.countOf(userId);
   }
 
   /** A job still queued, running or recently finished. */
@@ -244,15 +240,20 @@ export class JobService {
       const tracker = this.#active.get(job.id);
       if (!tracker) return;
       const position = index + 1;
+      const own = this.#workOf(tracker);
+      const unmoved = tracker.lastPosition === position;
+      tracker.lastPosition = position;
+      if (unmoved) {
+        ahead.push(own);
+        return;
+      }
       const wait = estimateWaitMs(this.#meter, {
         runningRemaining,
         ahead,
-        own: this.#workOf(tracker),
+        own,
         concurrency: this.#options.concurrency,
       });
-      ahead.push(this.#workOf(tracker));
-      if (tracker.lastPosition === position) return;
-      tracker.lastPosition = position;
+      ahead.push(own);
       const preset = this.#preset(job);
       tracker.editor.update(() =>
         waitingView(job, preset, { position, ...wait, measured: this.#meter.measured }),
@@ -272,7 +273,7 @@ export class JobService {
       tracker.frames.push(await thumbnail(job.content));
       const done = await this.#options.engine.run(job.id, this.#request(job, style), {
         signal,
-        onEvent: (event) => this.#onEvent(tracker, event),
+        onEvent: (event) => this.#onEvent(tracker, preset, event),
       });
       this.#meter.recordRun(this.#workOf(tracker), done.totalSteps, done.elapsedMs);
       const result = await this.#result(tracker, done);
@@ -308,7 +309,8 @@ export class JobService {
     };
   }
 
-  #onEvent(tracker: Tracker, event: StylizeEvent): void {
+  /** `preset` is the job's, resolved once when it started (not looked up again per event). */
+  #onEvent(tracker: Tracker, preset: Preset, event: StylizeEvent): void {
     const { job } = tracker;
     switch (event.type) {
       case "start": {
@@ -337,7 +339,6 @@ export class JobService {
       default:
         return;
     }
-    const preset = this.#preset(job);
     tracker.editor.update(async () => {
       const preview = tracker.preview;
       if (preview) preview.encoded ??= encodeImage(preview.frame, { format: "jpeg", quality: 75 });
@@ -408,9 +409,8 @@ export class JobService {
 
   #remember(job: Job): void {
     this.#finished.set(job.id, job);
-    const limit = this.#options.rememberJobs ?? 200;
     for (const id of this.#finished.keys()) {
-      if (this.#finished.size <= limit) break;
+      if (this.#finished.size <= REMEMBERED_JOBS) break;
       this.#finished.delete(id);
     }
   }

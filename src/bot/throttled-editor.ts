@@ -86,10 +86,7 @@ export class ThrottledEditor<P> {
 
   /** Stop progress updates and deliver this last payload, waiting out rate limits. */
   async finish(payload: P): Promise<void> {
-    this.#closed = true;
-    this.#pending = undefined;
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
+    this.close();
     await this.#inFlight;
     for (let attempt = 1; ; attempt++) {
       const wait = this.#blockedUntil - Date.now();
@@ -111,5 +108,6 @@ export class ThrottledEditor<P> {
     this.#closed = true;
     this.#pending = undefined;
     clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 }

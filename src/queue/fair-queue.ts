@@ -69,10 +69,6 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     this.#slots = new PQueue({ concurrency: options.concurrency });
   }
 
-  get concurrency(): number {
-    return this.#options.concurrency;
-  }
-
   /** Jobs waiting plus jobs running. */
   get size(): number {
     let waiting = 0;
@@ -140,9 +136,10 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     return [...this.#running.values()].map((r) => r.job);
   }
 
-  /** A member's jobs, running first, then waiting in start order. */
-  jobsOf(userId: string): J[] {
-    return [...this.runningJobs(), ...this.waitingOrder()].filter((job) => job.userId === userId);
+  /** How many jobs a member has waiting or running. */
+  countOf(userId: string): number {
+    const member = this.#members.get(userId);
+    return member ? member.waiting.length + member.running : 0;
   }
 
   /** Start no more jobs (shutdown); waiting ones stay where they are. */
