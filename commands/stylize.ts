@@ -6,10 +6,10 @@ import {
 import { AttachmentError, downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
 import type { BotContext } from "../src/bot/command.js";
 import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
-import { describePreset, MAX_CHOICES, PresetUnavailableError } from "../src/bot/presets.js";
+import { describePreset, PresetUnavailableError } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
 import { refuseJobHere, startJob } from "../src/bot/start-job.js";
-import type { Quality, RgbImage } from "../src/engine/types.js";
+import { QUALITIES, type Quality, type RgbImage } from "../src/engine/types.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
 
 /** Discord's own bounds for the size option; the configured maximum is checked when the command runs. */
@@ -30,21 +30,13 @@ export const data = new SlashCommandBuilder()
     o
       .setName("strength")
       .setDescription("How strongly the style takes over (default balanced)")
-      .addChoices(
-        { name: "subtle", value: "subtle" },
-        { name: "balanced", value: "balanced" },
-        { name: "strong", value: "strong" },
-      ),
+      .addChoices(...Object.keys(STRENGTH_CHOICES).map((name) => ({ name, value: name }))),
   )
   .addStringOption((o) =>
     o
       .setName("quality")
       .setDescription("fast previews, balanced (default) or hq — slower but finer")
-      .addChoices(
-        { name: "fast", value: "fast" },
-        { name: "balanced", value: "balanced" },
-        { name: "hq", value: "hq" },
-      ),
+      .addChoices(...QUALITIES.map((name) => ({ name, value: name }))),
   )
   .addIntegerOption((o) =>
     o
@@ -140,5 +132,5 @@ export async function autocomplete(interaction: AutocompleteInteraction, bot: Bo
     name: describePreset(preset).slice(0, 100),
     value: preset.id,
   }));
-  await interaction.respond(choices.slice(0, MAX_CHOICES));
+  await interaction.respond(choices); // search() returns at most MAX_CHOICES
 }

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { parseBackendName } from "./engine/backend.js";
+import { SIZE_LIMITS } from "./engine/options.js";
 import type { BackendName } from "./engine/types.js";
 import { modelsDir as resolveModelsDir } from "./engine/weights/paths.js";
 
@@ -49,8 +50,8 @@ const EnvSchema = z
     STYLIZE_CONCURRENCY: integer(1, 1, 16),
     STYLIZE_PER_USER_LIMIT: integer(2, 1, 50),
     STYLIZE_QUEUE_CAP: integer(30, 1, 10_000),
-    STYLIZE_DEFAULT_SIZE: integer(384, 32, 4096),
-    STYLIZE_MAX_SIZE: integer(768, 32, 4096),
+    STYLIZE_DEFAULT_SIZE: integer(384, SIZE_LIMITS.min, SIZE_LIMITS.max),
+    STYLIZE_MAX_SIZE: integer(768, SIZE_LIMITS.min, SIZE_LIMITS.max),
     STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
     STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
     STYLIZE_DATA_DIR: optionalText,

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path";
 import sharp from "sharp";
 import { z } from "zod";
+import { QUALITIES } from "../engine/types.js";
 import { encodeImage } from "../images/index.js";
 import { toRgbImage } from "../images/raw.js";
 import type { Logger } from "../log.js";
@@ -27,7 +28,7 @@ const JobFileSchema = z.object({
   settings: z.object({
     presetId: z.string(),
     strength: z.number(),
-    quality: z.enum(["fast", "balanced", "hq"]),
+    quality: z.enum(QUALITIES),
     size: z.number().int().positive(),
     preserveColors: z.boolean(),
     seed: z.number().int(),

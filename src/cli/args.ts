@@ -1,5 +1,17 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import type { ColorMode, InitMode, OptimizerName, Pooling, Quality } from "../engine/types.js";
+import { defaultStylizeOptions as defaults, SIZE_LIMITS } from "../engine/options.js";
+import {
+  BACKEND_ORDER,
+  type ColorMode,
+  INIT_MODES,
+  type InitMode,
+  OPTIMIZERS,
+  type OptimizerName,
+  POOLINGS,
+  type Pooling,
+  QUALITIES,
+  type Quality,
+} from "../engine/types.js";
 
 /** What the `stylize` command line asks for, validated and typed; no I/O happens here. */
 export interface CliRequest {
@@ -24,9 +36,6 @@ export interface CliRequest {
   readonly backend: string | undefined;
   readonly quiet: boolean;
 }
-
-export const MIN_SIZE = 32;
-export const MAX_SIZE = 4096;
 
 /** `painting.jpg` or `painting.jpg:0.3`; the weight is split off only when the tail is a number. */
 export function parseStyleArg(value: string, previous: { path: string; weight: number }[] = []) {
@@ -74,21 +83,19 @@ export function buildCommand(): Command {
     )
     .requiredOption("-o, --out <file>", "where to write the result (.png, .jpg or .webp)")
     .addOption(
-      new Option("-p, --preset <quality>", "quality preset")
-        .choices(["fast", "balanced", "hq"])
-        .default("balanced"),
+      new Option("-p, --preset <quality>", "quality preset").choices(QUALITIES).default(defaults.quality),
     )
     .option(
       "--size <px>",
       "long edge of the output in pixels",
-      numberIn("--size", MIN_SIZE, MAX_SIZE, true),
-      512,
+      numberIn("--size", SIZE_LIMITS.min, SIZE_LIMITS.max, true),
+      defaults.size,
     )
     .option(
       "--strength <0..1>",
       "style strength; 0.5 is the preset's balance",
       numberIn("--strength", 0, 1),
-      0.5,
+      defaults.strength,
     )
     .addOption(
       new Option(
@@ -100,21 +107,21 @@ export function buildCommand(): Command {
     )
     .addOption(
       new Option("--init <from>", "start from the photo or from noise")
-        .choices(["content", "noise"])
-        .default("content"),
+        .choices(INIT_MODES)
+        .default(defaults.init),
     )
     .option(
       "--seed <n>",
       "random seed (reported; the same seed reproduces a CPU run)",
       numberIn("--seed", 0, 2 ** 31 - 1, true),
     )
-    .addOption(new Option("--optimizer <name>", "optimiser").choices(["adam", "lbfgs"]).default("adam"))
-    .addOption(new Option("--pooling <kind>", "VGG pooling").choices(["avg", "max"]).default("avg"))
+    .addOption(new Option("--optimizer <name>", "optimiser").choices(OPTIMIZERS).default(defaults.optimizer))
+    .addOption(new Option("--pooling <kind>", "VGG pooling").choices(POOLINGS).default(defaults.pooling))
     .option(
       "--style-scale <x>",
       "style image size relative to the output",
       numberIn("--style-scale", 0.1, 4),
-      1,
+      defaults.styleScale,
     )
     .option("--frames <dir>", "write a preview frame into this folder as the run goes")
     .option("--weights <path>", "VGG19 weights: a Keras .h5 file or a TensorFlow.js model folder")
@@ -122,15 +129,7 @@ export function buildCommand(): Command {
     .option("--style-layers <list>", "style layers, e.g. relu1_1,relu2_1,relu3_1", layerList)
     .option("--steps <n>", "steps per scale (overrides the preset)", numberIn("--steps", 1, 10_000, true))
     .option("--scales <n>", "number of scales (overrides the preset)", numberIn("--scales", 1, 10, true))
-    .addOption(
-      new Option("--backend <name>", "force a backend").choices([
-        "tensorflow-gpu",
-        "tensorflow",
-        "onnxruntime",
-        "wasm",
-        "cpu",
-      ]),
-    )
+    .addOption(new Option("--backend <name>", "force a backend").choices(BACKEND_ORDER))
     .option("-q, --quiet", "no progress bar", false);
 }
 

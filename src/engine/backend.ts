@@ -4,7 +4,7 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Logger } from "../log.js";
 import { loadOnnxRuntime } from "./onnx/runtime.js";
-import type { BackendName } from "./types.js";
+import { BACKEND_ORDER, type BackendName } from "./types.js";
 import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
 
 /**
@@ -17,13 +17,7 @@ import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
  * the stock single-threaded build when the threaded one cannot load.
  */
 
-export const BACKEND_ORDER: readonly BackendName[] = [
-  "tensorflow-gpu",
-  "tensorflow",
-  "onnxruntime",
-  "wasm",
-  "cpu",
-];
+export { BACKEND_ORDER };
 
 export interface BackendChoice {
   readonly name: BackendName;
@@ -151,7 +145,7 @@ async function selectBackend({
   forced?: BackendName;
   log?: Logger;
 }): Promise<BackendChoice> {
-  const candidates = forced ? [forced] : BACKEND_ORDER;
+  const candidates: readonly BackendName[] = forced ? [forced] : BACKEND_ORDER;
   // Parsed up front so that a bad value fails loudly instead of making the chain skip a backend.
   const threadSetting = parseThreads(process.env.STYLIZE_THREADS);
   const skipped: { name: BackendName; reason: string }[] = [];

@@ -1,5 +1,13 @@
 import { QUALITY_PRESETS } from "./schedule.js";
-import type { LayerName, StylizeOptions } from "./types.js";
+import {
+  COLOR_MODES,
+  INIT_MODES,
+  type LayerName,
+  OPTIMIZERS,
+  POOLINGS,
+  QUALITIES,
+  type StylizeOptions,
+} from "./types.js";
 import { kerasConvName } from "./vgg19-spec.js";
 
 /** What a caller asks for: the images, plus any options it wants to differ from the defaults. */
@@ -97,11 +105,11 @@ function validate(o: StylizeOptions): void {
   });
   if (!o.styles.some((s) => s.weight > 0)) fail("at least one style weight must be greater than 0");
   integerIn("size", o.size, SIZE_LIMITS.min, SIZE_LIMITS.max);
-  oneOf("quality", o.quality, Object.keys(QUALITY_PRESETS));
-  oneOf("optimizer", o.optimizer, ["adam", "lbfgs"]);
-  oneOf("pooling", o.pooling, ["max", "avg"]);
-  oneOf("init", o.init, ["content", "noise"]);
-  oneOf("colorMode", o.colorMode, ["none", "luminance", "histogram"]);
+  oneOf("quality", o.quality, QUALITIES);
+  oneOf("optimizer", o.optimizer, OPTIMIZERS);
+  oneOf("pooling", o.pooling, POOLINGS);
+  oneOf("init", o.init, INIT_MODES);
+  oneOf("colorMode", o.colorMode, COLOR_MODES);
   if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
   nonNegative("contentWeight", o.contentWeight!);
   nonNegative("styleWeight", o.styleWeight!);

@@ -22,12 +22,20 @@ export interface ConvWeights {
 /** VGG19 conv weights keyed by Keras layer name (`block1_conv1` … `block5_conv4`); may be partial. */
 export type VggWeights = ReadonlyMap<string, ConvWeights>;
 
-export type BackendName = "tensorflow-gpu" | "tensorflow" | "onnxruntime" | "wasm" | "cpu";
-export type Quality = "fast" | "balanced" | "hq";
-export type OptimizerName = "adam" | "lbfgs";
-export type Pooling = "max" | "avg";
-export type InitMode = "content" | "noise";
-export type ColorMode = "none" | "luminance" | "histogram";
+/** Every backend, in the order the engine tries them (fastest first). */
+export const BACKEND_ORDER = ["tensorflow-gpu", "tensorflow", "onnxruntime", "wasm", "cpu"] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+// The allowed values of each option, for validation and for the CLI's and the bot's choices.
+export const QUALITIES = ["fast", "balanced", "hq"] as const;
+export type Quality = (typeof QUALITIES)[number];
+export const OPTIMIZERS = ["adam", "lbfgs"] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export const POOLINGS = ["max", "avg"] as const;
+export type Pooling = (typeof POOLINGS)[number];
+export const INIT_MODES = ["content", "noise"] as const;
+export type InitMode = (typeof INIT_MODES)[number];
+export const COLOR_MODES = ["none", "luminance", "histogram"] as const;
+export type ColorMode = (typeof COLOR_MODES)[number];
 
 /** A style image and its share of the style loss. */
 export interface StyleSource {
