@@ -19,7 +19,14 @@ export function gramMatrix(features: tf.Tensor4D, mode: GradientMode): tf.Tensor
 
 /** Weighted sum of Gram matrices (one per style image); weights are normalised to sum to 1. */
 export function blendGrams(grams: readonly { gram: tf.Tensor2D; weight: number }[]): tf.Tensor2D {
-  const total = grams.reduce((sum, g) => sum + g.weight, 0);
-  if (grams.length === 0 || !(total > 0)) throw new Error("blendGrams needs at least one positive weight");
-  return tf.tidy(() => tf.addN(grams.map((g) => tf.mul(g.gram, g.weight / total))) as tf.Tensor2D);
+  const shares = styleShares(grams.map((g) => g.weight));
+  return tf.tidy(() => tf.addN(grams.map((g, i) => tf.mul(g.gram, shares[i]!))) as tf.Tensor2D);
+}
+
+/** Each style's share of the blended Gram matrices: the weights normalised to sum to 1. */
+export function styleShares(weights: readonly number[]): number[] {
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  if (weights.length === 0 || !(total > 0))
+    throw new Error("blending styles needs at least one positive weight");
+  return weights.map((w) => w / total);
 }

@@ -42,6 +42,11 @@ export interface ObjectiveSpec {
   readonly styleLayers: readonly { layer: LayerName; weight: number }[];
 }
 
+/** Every feature layer the objective reads: content layers first, then style layers. */
+export function objectiveLayers(spec: ObjectiveSpec): LayerName[] {
+  return [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)];
+}
+
 /** Feature targets for one scale; computed once per scale and reused by every step. */
 export interface Targets {
   readonly content: ReadonlyMap<LayerName, tf.Tensor4D>;

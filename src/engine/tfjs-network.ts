@@ -5,6 +5,7 @@ import {
   disposeTargets,
   type Objective,
   type ObjectiveSpec,
+  objectiveLayers,
   styleTransferObjective,
 } from "./losses.js";
 import type { ScaleObjective, StyleNetwork } from "./network.js";
@@ -24,7 +25,7 @@ export class TfjsNetwork implements StyleNetwork {
     gradients?: GradientMode,
   ) {
     this.net = new Vgg19Features(weights, {
-      layers: [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)],
+      layers: objectiveLayers(spec),
       pooling,
       ...(gradients && { gradients }),
     });

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { type ConstantConv, constantConv, type GradientMode, gradientModeFor } from "./fast-grad.js";
-import type { LayerName, Pooling, VggWeights } from "./types.js";
+import type { ConvWeights, LayerName, Pooling, VggWeights } from "./types.js";
 import { kerasConvName, VGG19_CONVS, type VggConvSpec } from "./vgg19-spec.js";
 
 /** ImageNet mean in BGR order, the preprocessing the Caffe / Keras VGG19 weights were trained with. */
@@ -36,13 +36,9 @@ export class Vgg19Features {
     this.layers = [...new Set(options.layers)];
     this.pooling = options.pooling;
     this.gradients = options.gradients ?? gradientModeFor(tf.getBackend());
-    const specs = convsUpTo(this.layers, weights);
     const convs: ConvLayer[] = [];
     try {
-      let channels = 3;
-      for (const spec of specs) {
-        const w = checkedWeights(weights, spec.name, channels);
-        channels = w.kernelShape[3];
+      for (const { spec, weights: w } of checkedConvs(this.layers, weights)) {
         convs.push({
           spec,
           conv: constantConv(tf.tensor4d(w.kernel, [...w.kernelShape]), this.gradients),
@@ -58,7 +54,7 @@ export class Vgg19Features {
 
   /** How many times the input is halved before the deepest layer: its edge must be at least 2^this. */
   get downsamplings(): number {
-    return this.convs[this.convs.length - 1]!.spec.block - 1;
+    return downsamplingsOf(this.convs);
   }
 
   /**
@@ -104,7 +100,28 @@ function disposeLayer(layer: ConvLayer): void {
 }
 
 /** The conv layers from block1_conv1 to the deepest one `layers` need; throws if `weights` lack one. */
-export function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSpec[] {
+/**
+ * The convs from block1_conv1 to the deepest one `layers` need, each with its weights checked against the
+ * previous layer's output; throws, naming the layer, if the weights lack one or do not fit.
+ */
+export function checkedConvs(
+  layers: readonly LayerName[],
+  weights: VggWeights,
+): { spec: VggConvSpec; weights: ConvWeights }[] {
+  let channels = 3;
+  return convsUpTo(layers, weights).map((spec) => {
+    const checked = checkedWeights(weights, spec.name, channels);
+    channels = checked.kernelShape[3];
+    return { spec, weights: checked };
+  });
+}
+
+/** How many times the input is halved before the last of `convs`: each edge must be at least 2^this. */
+export function downsamplingsOf(convs: readonly { spec: VggConvSpec }[]): number {
+  return convs[convs.length - 1]!.spec.block - 1;
+}
+
+function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSpec[] {
   const deepest = Math.max(
     ...layers.map((layer) => VGG19_CONVS.findIndex((c) => c.name === kerasConvName(layer))),
   );
@@ -123,7 +140,7 @@ export function convsUpTo(layers: readonly LayerName[], weights: VggWeights): Vg
   return specs;
 }
 
-export function checkedWeights(weights: VggWeights, name: string, inChannels: number) {
+function checkedWeights(weights: VggWeights, name: string, inChannels: number) {
   const w = weights.get(name)!;
   const [kh, kw, cin, cout] = w.kernelShape;
   const problem =

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { styleShares } from "../gram.js";
 import type { ObjectiveSpec } from "../losses.js";
 import type { ScaleObjective, StyleNetwork } from "../network.js";
 import type { Pooling, RgbImage, StyleSource, VggWeights } from "../types.js";
@@ -46,21 +47,19 @@ export class OrtNetwork implements StyleNetwork {
   }
 
   async objective(content: RgbImage, styles: readonly StyleSource[]): Promise<ScaleObjective> {
-    const totalWeight = styles.reduce((sum, s) => sum + s.weight, 0);
-    if (styles.length === 0 || !(totalWeight > 0))
-      throw new Error("the objective needs a style with a positive weight");
+    const shares = styleShares(styles.map((s) => s.weight));
     const targets: Record<string, OrtTensor> = await this.features.run(
       { [IO.image]: this.imageTensor(content) },
       this.spec.contentLayers.map(IO.content),
     );
     // The weighted mean of the styles' Gram matrices, as blendGrams does on tfjs.
     const blended = new Map<string, { sum: Float32Array; dims: readonly number[] }>();
-    for (const style of styles) {
+    for (const [index, style] of styles.entries()) {
       const grams = await this.features.run(
         { [IO.image]: this.imageTensor(style.image) },
         this.spec.styleLayers.map((s) => IO.gram(s.layer)),
       );
-      const share = style.weight / totalWeight;
+      const share = shares[index]!;
       for (const [name, gram] of Object.entries(grams)) {
         const sum = blended.get(name)?.sum ?? new Float32Array(gram.size);
         const values = gram.data as Float32Array;

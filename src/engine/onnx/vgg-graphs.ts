@@ -1,6 +1,6 @@
-import type { ObjectiveSpec } from "../losses.js";
+import { type ObjectiveSpec, objectiveLayers } from "../losses.js";
 import type { LayerName, Pooling, VggWeights } from "../types.js";
-import { CAFFE_MEAN_BGR, checkedWeights, convsUpTo } from "../vgg19.js";
+import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf } from "../vgg19.js";
 import { kerasConvName, type VggConvSpec } from "../vgg19-spec.js";
 import { GraphBuilder, type Value } from "./graph-builder.js";
 
@@ -57,15 +57,12 @@ export class VggGraphs {
     private readonly spec: ObjectiveSpec,
     private readonly pooling: Pooling,
   ) {
-    const layers = [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)];
+    const layers = objectiveLayers(spec);
     if (layers.length === 0) throw new Error("the objective needs at least one layer");
-    let channels = 3;
-    this.convs = convsUpTo(layers, weights).map((conv) => {
-      const w = checkedWeights(weights, conv.name, channels);
+    this.convs = checkedConvs(layers, weights).map(({ spec: conv, weights: w }) => {
       const [kh, kw, cin, cout] = w.kernelShape;
       if (kh !== kw || kh % 2 === 0)
         throw new Error(`${conv.name}: the onnxruntime engine needs odd square kernels`);
-      channels = cout;
       // The Caffe weights expect BGR; reversing the first layer's input channels lets the graph take RGB.
       const kernel = hwioToOihw(w.kernel, kh, cin, cout, conv.block === 1 && conv.index === 1);
       return {
@@ -82,7 +79,7 @@ export class VggGraphs {
 
   /** Edges must be at least 2^this pixels. */
   get downsamplings(): number {
-    return this.convs[this.convs.length - 1]!.spec.block - 1;
+    return downsamplingsOf(this.convs);
   }
 
   /** image → `content_<layer>` feature maps (NCHW) and `gram_<layer>` matrices. */
