@@ -69,10 +69,13 @@ export async function* stylize(
   let image: tf.Tensor4D | undefined;
   let losses: LossBreakdown = { content: 0, style: 0, tv: 0, total: 0 };
   let overallStep = 0;
+  // The content at the current scale's size; after the loop, at the last scale's, which is the output's.
+  let scaledContent: RgbImage | undefined;
   try {
     yield { type: "start", backend, seed: options.seed, plan, totalSteps };
     for (const [index, scale] of plan.entries()) {
       const content = resampleImage(images.content, scale.width, scale.height);
+      scaledContent = content;
       const objective = await scaleObjective(net, options, images, content);
       let optimizer: ImageOptimizer | undefined;
       try {
@@ -119,8 +122,7 @@ export async function* stylize(
         objective.dispose();
       }
     }
-    const content = resampleImage(images.content, image!.shape[2], image!.shape[1]);
-    const result = finish(await tensorToImage(image!), options, content);
+    const result = finish(await tensorToImage(image!), options, scaledContent!);
     yield {
       type: "done",
       image: result,
