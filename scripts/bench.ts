@@ -130,19 +130,20 @@ async function timeStep(runner: Awaited<ReturnType<typeof prepare>>): Promise<nu
   return performance.now() - t0;
 }
 
-function makeBaseline(
-  size: number,
-  backend: BackendChoice,
-  torchMissing?: string,
-): Promise<Baseline> | Baseline | undefined {
-  if (size > baselineMax) return undefined;
-  if (
-    baselineKind === "plain" &&
-    backend.name !== "onnxruntime" &&
-    gradientModeFor(tf.getBackend()) !== "plain"
-  )
-    return plainBaseline(size);
-  if (baselineKind === "torch" && !torchMissing) return torchBaseline(size);
+/** Why the plain baseline cannot run on this backend, or undefined when it can. */
+function plainUnavailable(backend: BackendChoice): string | undefined {
+  if (backend.name === "onnxruntime")
+    return "the plain baseline is a tfjs formulation: none on onnxruntime (STYLIZE_BACKEND=wasm to compare)";
+  if (gradientModeFor(tf.getBackend()) === "plain")
+    return `the engine already uses the plain formulation on ${backend.name}: no plain baseline`;
+  return undefined;
+}
+
+/** `unavailable`: why the chosen baseline cannot run here (then there is none). */
+function makeBaseline(size: number, unavailable?: string): Promise<Baseline> | Baseline | undefined {
+  if (size > baselineMax || unavailable) return undefined;
+  if (baselineKind === "plain") return plainBaseline(size);
+  if (baselineKind === "torch") return torchBaseline(size);
   return undefined;
 }
 
@@ -154,12 +155,13 @@ async function main(): Promise<void> {
   console.log(
     `backend ${backend.name}${threads}, ${timedSteps} timed steps per size, fp32 peak ${peakGflops > 0 ? `${peakGflops} GFLOP/s` : "not given"}\n`,
   );
-  const torchMissing = baselineKind === "torch" ? torchUnavailable() : undefined;
-  const plainUnavailable =
-    baselineKind === "plain" && backend.name === "onnxruntime"
-      ? "the plain baseline is a tfjs formulation: none on onnxruntime (STYLIZE_BACKEND=wasm to compare)"
-      : undefined;
-  console.log(torchMissing ?? plainUnavailable ?? `baseline: ${baselineKind}`);
+  const unavailable =
+    baselineKind === "torch"
+      ? torchUnavailable()
+      : baselineKind === "plain"
+        ? plainUnavailable(backend)
+        : undefined;
+  console.log(unavailable ?? `baseline: ${baselineKind}`);
   console.log(
     "size  GFLOP/step  engine ms/step  GFLOP/s  % peak  baseline ms/step  engine÷baseline  peak RSS MB",
   );
@@ -167,7 +169,7 @@ async function main(): Promise<void> {
   for (const size of sizes) {
     const gflop = stepGflop(size);
     const engine = await prepare(size, await createStyleNetwork(backend, WEIGHTS, spec, "avg"));
-    const baseline = await makeBaseline(size, backend, torchMissing);
+    const baseline = await makeBaseline(size, unavailable);
     // Warm-up: first steps compile kernels and grow memory.
     await engine.step();
     if (baseline) await baseline.timeStep();

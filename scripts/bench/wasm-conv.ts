@@ -9,12 +9,9 @@
  *
  * Prints one JSON line per (round, backend, op) and a summary line per (backend, op) with the median.
  */
-import { createRequire } from "node:module";
-import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
+import { loadStockWasm } from "../../src/engine/backend.js";
 import { registerThreadedWasm } from "../../src/engine/wasm-threads.js";
-
-const require = createRequire(import.meta.url);
 
 interface Op {
   readonly name: string;
@@ -50,10 +47,7 @@ const OPS: Op[] = [
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 5);
   const iters = Number(process.argv[3] ?? 10);
-  const wasm = await import("@tensorflow/tfjs-backend-wasm");
-  wasm.setWasmPaths(
-    `${path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"))}${path.sep}`,
-  );
+  await loadStockWasm();
   // BENCH_BACKENDS=wasm,wasm-mt2 to pick; "wasm-mtN" is the threaded build with N threads (1–8).
   const backends = (process.env.BENCH_BACKENDS ?? "wasm,wasm-mt1,wasm-mt2").split(",");
   const threadCounts = new Map<string, number>([["wasm", 1]]);

@@ -101,7 +101,7 @@ async function activate(
 }
 
 /** Registers tfjs-backend-wasm's stock build, its .wasm binaries read from the package on disk. */
-async function loadStockWasm(): Promise<void> {
+export async function loadStockWasm(): Promise<void> {
   const wasm = await import("@tensorflow/tfjs-backend-wasm");
   const dist = path.dirname(require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm"));
   wasm.setWasmPaths(`${dist}${path.sep}`);
