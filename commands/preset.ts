@@ -17,10 +17,15 @@ import {
 } from "../src/bot/community-presets.js";
 import { guildOf } from "../src/bot/guild-only.js";
 import { isModerator, moderatorsText } from "../src/bot/moderators.js";
-import { communityKey, MAX_CHOICES } from "../src/bot/presets.js";
+import { MAX_CHOICES } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
-import { type GuildPreset, PresetNameTakenError, type PresetStatus } from "../src/store/index.js";
+import {
+  type GuildPreset,
+  PresetNameTakenError,
+  type PresetStatus,
+  parseCommunityKey,
+} from "../src/store/index.js";
 
 /** /preset: members submit their own style paintings; moderators approve, reject, rename or remove them. */
 
@@ -183,10 +188,11 @@ async function moderate(
 
 /** By name (case-insensitive), or by the `community:<id>` key autocomplete may hand back. */
 function findPreset(bot: BotContext, guildId: string, typed: string): GuildPreset | undefined {
-  return (
-    bot.store.presetByName(guildId, typed.trim()) ??
-    bot.store.presets(guildId).find((p) => communityKey(p.id) === typed.trim())
-  );
+  const byName = bot.store.presetByName(guildId, typed.trim());
+  if (byName) return byName;
+  const id = parseCommunityKey(typed.trim());
+  const byKey = id === undefined ? undefined : bot.store.preset(id);
+  return byKey?.guildId === guildId ? byKey : undefined;
 }
 
 async function list(

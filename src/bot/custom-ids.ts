@@ -1,3 +1,5 @@
+import { JOB_ID_PATTERN } from "./job.js";
+
 /**
  * Button ids carry everything a handler needs (`action:argument`), so one global handler serves every
  * button, including those on messages sent before a restart. Discord caps custom ids at 100 characters.
@@ -34,7 +36,7 @@ export function parseButtonId(customId: string): ButtonId | undefined {
     const page = Number(argument);
     return Number.isInteger(page) && page >= 0 ? { kind: action, page } : undefined;
   }
-  if ((JOB_ACTIONS as readonly string[]).includes(action) && /^[A-Za-z0-9_-]{1,64}$/.test(argument)) {
+  if ((JOB_ACTIONS as readonly string[]).includes(action) && JOB_ID_PATTERN.test(argument)) {
     return { kind: "job", action: action as JobAction, jobId: argument };
   }
   return undefined;

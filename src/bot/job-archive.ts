@@ -6,7 +6,7 @@ import { QUALITIES } from "../engine/types.js";
 import { encodeImage } from "../images/index.js";
 import { toRgbImage } from "../images/raw.js";
 import type { Logger } from "../log.js";
-import type { Job } from "./job.js";
+import { JOB_ID_PATTERN, type Job } from "./job.js";
 import { loggableError } from "./loggable-error.js";
 
 /**
@@ -34,8 +34,6 @@ const JobFileSchema = z.object({
     seed: z.number().int(),
   }),
 });
-
-const SAFE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export class JobArchive {
   readonly #dir: string;
@@ -90,7 +88,7 @@ export class JobArchive {
   }
 
   async load(jobId: string, options: { unfinishedOnly?: boolean } = {}): Promise<Job | undefined> {
-    if (!SAFE_ID.test(jobId)) return undefined;
+    if (!JOB_ID_PATTERN.test(jobId)) return undefined;
     try {
       const { finishedAt, ...record } = JobFileSchema.parse(
         JSON.parse(await readFile(path.join(this.#dir, `${jobId}.json`), "utf8")),

@@ -49,6 +49,9 @@ export function randomSeed(): number {
   return randomInt(0, MAX_SEED);
 }
 
+/** What a job id may look like where one comes back from outside (button ids, archive file names). */
+export const JOB_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
 /** Short, URL- and custom-id-safe, unguessable enough that ids don't leak other members' jobs. */
 export function newJobId(): string {
   return randomBytes(6).toString("base64url");

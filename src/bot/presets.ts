@@ -4,7 +4,7 @@ import { z } from "zod";
 import type { RgbImage } from "../engine/types.js";
 import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../engine/weights/manifest.js";
 import { decodeImage, encodeImage, resizeImage, scaleToLongEdge } from "../images/index.js";
-import type { GuildPreset, Store } from "../store/index.js";
+import { communityKey, type GuildPreset, parseCommunityKey, type Store } from "../store/index.js";
 
 /**
  * The built-in styles: public-domain paintings listed in a model manifest (`models/paintings.json`) whose
@@ -43,12 +43,6 @@ export interface Preset {
 
 /** How a member's style choice weighs in autocomplete: results made with it and votes they got. */
 export type Popularity = ReadonlyMap<string, { readonly uses: number; readonly votes: number }>;
-
-const COMMUNITY_KEY = /^community:(\d+)$/;
-
-export function communityKey(presetId: number): string {
-  return `community:${presetId}`;
-}
 
 /** Discord shows at most 25 autocomplete choices. */
 export const MAX_CHOICES = 25;
@@ -110,8 +104,8 @@ export class PresetCatalog {
   get(id: string, guildId?: string): Preset | undefined {
     const builtIn = this.#byId.get(id);
     if (builtIn || guildId === undefined) return builtIn;
-    const communityId = COMMUNITY_KEY.exec(id)?.[1];
-    const preset = communityId ? this.#store?.preset(Number(communityId)) : undefined;
+    const communityId = parseCommunityKey(id);
+    const preset = communityId === undefined ? undefined : this.#store?.preset(communityId);
     return preset && preset.guildId === guildId && preset.status === "approved"
       ? communityPreset(preset)
       : undefined;
@@ -128,10 +122,13 @@ export class PresetCatalog {
    * title (or enough of one) without picking from the list means that painting too.
    */
   resolve(input: string, guildId?: string): Preset | undefined {
+    const byId = this.get(input.trim(), guildId);
+    if (byId) return byId;
     const typed = input.trim().toLowerCase();
     const byTitle = this.available(guildId).find((p) => p.title.toLowerCase() === typed);
+    if (byTitle) return byTitle;
     const matches = this.search(typed, { guildId });
-    return this.get(input.trim(), guildId) ?? byTitle ?? (matches.length === 1 ? matches[0] : undefined);
+    return matches.length === 1 ? matches[0] : undefined;
   }
 
   /**

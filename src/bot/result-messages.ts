@@ -1,6 +1,7 @@
 import { type Client, EmbedBuilder } from "discord.js";
-import type { ResultRecord } from "../store/index.js";
+import { parseCommunityKey, type ResultRecord } from "../store/index.js";
 import type { BotContext } from "./command.js";
+import { RESULT_BASENAME } from "./views.js";
 
 /** How results (delivered paintings) are shown again: in leaderboards, favourites and the hall of fame. */
 
@@ -18,7 +19,7 @@ export async function resultImageUrl(client: Client, result: ResultRecord): Prom
     if (!channel?.isTextBased()) return undefined;
     const message = await channel.messages.fetch(result.messageId);
     const attachments = [...message.attachments.values()];
-    return (attachments.find((a) => a.name.startsWith("stylized-")) ?? attachments[0])?.url;
+    return (attachments.find((a) => a.name.startsWith(`${RESULT_BASENAME}-`)) ?? attachments[0])?.url;
   } catch {
     return undefined; // deleted, or no access any more: shown without a thumbnail
   }
@@ -28,7 +29,7 @@ export async function resultImageUrl(client: Client, result: ResultRecord): Prom
 export function presetLabel(bot: Pick<BotContext, "presets">, key: string, guildId: string): string {
   const preset = bot.presets.get(key, guildId);
   if (preset) return preset.title;
-  return key.startsWith("community:") ? "a removed community style" : key;
+  return parseCommunityKey(key) === undefined ? key : "a removed community style";
 }
 
 /** One result as an embed: who made it, with which style, a link to it and its thumbnail. */

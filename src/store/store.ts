@@ -72,6 +72,17 @@ export interface GuildSettings {
 
 export const DEFAULT_VOTE_EMOJI = "⭐";
 
+/** A community preset's key in results, settings and autocomplete: `community:<id>`. */
+export function communityKey(presetId: number): string {
+  return `community:${presetId}`;
+}
+
+/** The community preset id in a preset key, or undefined for a built-in id. */
+export function parseCommunityKey(key: string): number | undefined {
+  const id = /^community:(\d+)$/.exec(key)?.[1];
+  return id === undefined ? undefined : Number(id);
+}
+
 export class PresetNameTakenError extends Error {
   override readonly name = "PresetNameTakenError";
 }
@@ -257,9 +268,9 @@ export class Store {
           result.seed,
           result.createdAt,
         );
-      const community = /^community:(\d+)$/.exec(result.preset);
-      if (inserted.changes > 0 && community) {
-        this.#db.prepare("UPDATE guild_presets SET uses = uses + 1 WHERE id = ?").run(Number(community[1]));
+      const community = parseCommunityKey(result.preset);
+      if (inserted.changes > 0 && community !== undefined) {
+        this.#db.prepare("UPDATE guild_presets SET uses = uses + 1 WHERE id = ?").run(community);
       }
     });
   }
