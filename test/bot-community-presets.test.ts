@@ -1,17 +1,22 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+import {
+  ALICE,
+  BOB,
+  MANAGE_SERVER,
+  paintingReady,
+  photoPng,
+  sendStylize,
+  startTestBot,
+  type TestBot,
+} from "./bot-helpers.js";
 
 /**
  * Community presets end to end on the loopback double: submitted, moderated, offered by autocomplete and
  * painted with by /stylize (the real engine in a worker thread).
  */
 
-const ALICE = { id: "200000000000000001", username: "alice" };
-const BOB = { id: "200000000000000002", username: "bob" };
 const MOD = { id: "200000000000000009", username: "mod" };
-/** Manage Server (plus the usual member permissions the double gives everyone). */
-const MANAGE_SERVER = { permissions: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)) };
 
 let t: TestBot;
 beforeAll(async () => {
@@ -115,22 +120,8 @@ describe("community presets", () => {
       { name: "Rings of Light (community) — concentric", value: key },
     ]);
 
-    const photo = t.double.hostAttachment(await photoPng(40, 30), {
-      filename: "p.png",
-      contentType: "image/png",
-    });
-    const sent = t.double.sendCommand({
-      name: "stylize",
-      user: ALICE,
-      options: { image: photo, style: key } as never,
-    });
-    const final = await t.double.waitFor(
-      (r) =>
-        r.method === "PATCH" &&
-        r.path.includes(sent.token) &&
-        JSON.stringify(r.json).includes("your painting is ready"),
-      { timeoutMs: 60_000 },
-    );
+    const sent = await sendStylize(t.double, ALICE, { style: key }, [40, 30]);
+    const final = await paintingReady(t.double, sent.token);
     expect((final.json as { embeds: { title: string }[] }).embeds[0]!.title).toBe(
       "In the style of Rings of Light",
     );
@@ -143,19 +134,9 @@ describe("community presets", () => {
     t.bot.context.store.addVote(messageId, BOB.id);
     expect((await styleChoices(""))[0]!.value).toBe(key);
     // Typing the name works too, without picking from the list.
-    const typed = t.double.sendCommand({
-      name: "stylize",
-      user: BOB,
-      options: { image: photo, style: "rings of light", size: 32 } as never,
-    });
+    const typed = await sendStylize(t.double, BOB, { style: "rings of light", size: 32 }, [40, 30]);
     expect((await typed.response).type).toBe(5);
-    await t.double.waitFor(
-      (r) =>
-        r.method === "PATCH" &&
-        r.path.includes(typed.token) &&
-        JSON.stringify(r.json).includes("your painting is ready"),
-      { timeoutMs: 60_000 },
-    );
+    await paintingReady(t.double, typed.token);
     await t.eventually(() => t.bot.context.store.preset(stored.id)?.uses === 2);
     expect(await privateText(preset("list", ALICE, {}))).toBe(
       `**Styles**\n“Rings of Light” by <@${BOB.id}> · used 2×`,

@@ -1,16 +1,21 @@
 import pino from "pino";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
-import type { RecordedRequest } from "./discord-double/index.js";
+import {
+  ALICE,
+  descriptionOf,
+  isOriginalEdit,
+  paintingReady,
+  sendStylize,
+  startTestBot,
+  type TestBot,
+} from "./bot-helpers.js";
 
 /**
  * Getting results to members when Discord pushes back: a rate-limited progress edit is dropped (never
  * queued or retried) and the result still arrives; an expired interaction token moves the job into the
  * channel instead of losing it.
  */
-
-const ALICE = { id: "200000000000000001", username: "alice" };
 
 let t: TestBot;
 /** Everything the bot logged, through a plain pino without the redaction of src/log.ts. */
@@ -22,22 +27,8 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-interface Embed {
-  description?: string;
-}
-const description = (r: RecordedRequest) =>
-  ((r.json as { embeds?: Embed[] } | undefined)?.embeds?.[0]?.description ?? "") as string;
-
 async function startJob() {
-  const attachment = t.double.hostAttachment(await photoPng(80, 60), {
-    filename: "photo.png",
-    contentType: "image/png",
-  });
-  const sent = t.double.sendCommand({
-    name: "stylize",
-    user: ALICE,
-    options: { image: attachment, style: "wave-test", seed: 5 } as never,
-  });
+  const sent = await sendStylize(t.double, ALICE, { style: "wave-test", seed: 5 });
   expect((await sent.response).type).toBe(5);
   return sent;
 }
@@ -45,25 +36,23 @@ async function startJob() {
 describe("delivery", () => {
   it("drops a progress frame that hits a 429 and still delivers the final image", async () => {
     const sent = await startJob();
-    const isOriginalEdit = (r: RecordedRequest) =>
-      r.method === "PATCH" && r.path.includes(sent.token) && r.route.endsWith("/messages/@original");
-    await t.double.waitFor((r) => isOriginalEdit(r) && r.files.some((f) => f.name === "preview.jpg"), {
-      timeoutMs: 30_000,
-    });
+    await t.double.waitFor(
+      (r) => isOriginalEdit(r, sent.token) && r.files.some((f) => f.name === "preview.jpg"),
+      {
+        timeoutMs: 30_000,
+      },
+    );
     t.double.injectError(
       { method: "PATCH", route: "/webhooks/:application/:token/messages/@original", times: 1 },
       { rateLimit: { retryAfterSeconds: 0.4 } },
     );
-    const limited = await t.double.waitFor((r) => isOriginalEdit(r) && r.status === 429, {
+    const limited = await t.double.waitFor((r) => isOriginalEdit(r, sent.token) && r.status === 429, {
       timeoutMs: 30_000,
     });
-    const final = await t.double.waitFor(
-      (r) => isOriginalEdit(r) && r.status < 300 && description(r).includes("your painting is ready"),
-      { timeoutMs: 60_000 },
-    );
-    const after = t.double.requests.filter((r) => isOriginalEdit(r) && r.at > limited.at);
+    const final = await paintingReady(t.double, sent.token);
+    const after = t.double.requests.filter((r) => isOriginalEdit(r, sent.token) && r.at > limited.at);
     // The dropped frame was never sent again; later frames are newer ones, and nothing else got a 429.
-    expect(after.map(description)).not.toContain(description(limited));
+    expect(after.map(descriptionOf)).not.toContain(descriptionOf(limited));
     expect(after.every((r) => r.status < 300)).toBe(true);
     // Nothing was sent while the bucket was blocked: the first request after the 429 waited it out.
     expect(after[0]!.at - limited.at).toBeGreaterThanOrEqual(350);
@@ -91,14 +80,14 @@ describe("delivery", () => {
         (r) =>
           r.route.startsWith(`/channels/${t.double.channelId}/messages`) &&
           r.status < 300 &&
-          description(r).includes("your painting is ready"),
+          descriptionOf(r).includes("your painting is ready"),
         { timeoutMs: 60_000 },
       );
       expect(finalInChannel.files.some((f) => f.name === "stylized-5.png")).toBe(true);
       expect(finalInChannel.files.some((f) => f.name === "timelapse.gif")).toBe(true);
       // One new message in the channel (mentioning Alice), then edits of it: no spam.
       expect(channelPosts()).toHaveLength(1);
-      expect(description(finalInChannel)).toContain(`<@${ALICE.id}>`);
+      expect(descriptionOf(finalInChannel)).toContain(`<@${ALICE.id}>`);
       // After the first refusal the bot stopped using the dead token.
       const laterTokenCalls = t.double.requests.filter(
         (r) => r.path.includes(sent.token) && r.at > refused.at,
@@ -111,15 +100,7 @@ describe("delivery", () => {
 
   it("survives an interaction Discord no longer knows (10062) and keeps answering", async () => {
     t.double.injectError({ route: "/interactions/:id/:token/callback", times: 1 }, { discordCode: 10062 });
-    const attachment = t.double.hostAttachment(await photoPng(), {
-      filename: "p.png",
-      contentType: "image/png",
-    });
-    const lost = t.double.sendCommand({
-      name: "stylize",
-      user: ALICE,
-      options: { image: attachment, style: "wave-test" } as never,
-    });
+    const lost = await sendStylize(t.double, ALICE, { style: "wave-test" });
     await t.double.waitFor((r) => r.path.includes(lost.interactionId) && r.status === 404);
     const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
     expect(help.type).toBe(4);

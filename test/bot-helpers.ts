@@ -15,7 +15,14 @@ import { type Bot, createBot } from "../src/bot/create-bot.js";
 import { loadConfig } from "../src/config.js";
 import type { StylizeOptions } from "../src/engine/types.js";
 import { createLogger, type Logger } from "../src/log.js";
-import { type DiscordDouble, type DiscordDoubleOptions, startDiscordDouble } from "./discord-double/index.js";
+import type { ResultRecord } from "../src/store/index.js";
+import {
+  type DiscordDouble,
+  type DiscordDoubleOptions,
+  type RecordedRequest,
+  type SentInteraction,
+  startDiscordDouble,
+} from "./discord-double/index.js";
 import { tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -82,11 +89,16 @@ export async function photoPng(width = 80, height = 60): Promise<Buffer> {
     .toBuffer();
 }
 
+/**
+ * The test bot's weights: all 16 convs (the default Gatys layers reach relu5_1) at a few channels, so a
+ * step takes milliseconds. Exported so an in-thread comparison can run the very same network.
+ */
+export const TINY_VGG = { layers: 16, channels: [4, 6, 8, 8, 8], seed: 3 } as const;
+
 /** A models dir with tiny weights and a presets manifest whose checksums are real. */
 export async function writeTestModels(dir: string): Promise<{ weights: string; manifest: string }> {
   const weights = path.join(dir, "tiny-vgg");
-  // All 16 convs (the default Gatys layers reach relu5_1) at a few channels: a step takes milliseconds.
-  await writeTfjsFolder(tinyVggWeights({ layers: 16, channels: [4, 6, 8, 8, 8], seed: 3 }), weights);
+  await writeTfjsFolder(tinyVggWeights(TINY_VGG), weights);
   const files = [];
   for (const preset of PRESETS) {
     const bytes = await paintingJpeg(preset.colour);
@@ -188,4 +200,120 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       await rm(workerScript, { force: true });
     },
   };
+}
+
+/** Members the bot tests act as (the double makes up any member that is not configured). */
+export const ALICE = { id: "200000000000000001", username: "alice" };
+export const BOB = { id: "200000000000000002", username: "bob" };
+/** Manage Server (plus the usual member permissions the double gives everyone). */
+export const MANAGE_SERVER = { permissions: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)) };
+
+/**
+ * Sends /stylize as `user` with a photo (photoPng of `size`) hosted on the double's CDN; `options` (style,
+ * seed, size, ...) go with the image. The caller awaits and checks the response.
+ */
+export async function sendStylize(
+  double: DiscordDouble,
+  user: { id: string; username: string },
+  options: { style: string } & Record<string, unknown>,
+  size: readonly [width: number, height: number] = [80, 60],
+): Promise<SentInteraction> {
+  const image = double.hostAttachment(await photoPng(...size), {
+    filename: "photo.png",
+    contentType: "image/png",
+  });
+  return double.sendCommand({ name: "stylize", user, options: { image, ...options } as never });
+}
+
+export interface Embed {
+  description?: string;
+  image?: { url: string };
+  footer?: { text?: string };
+}
+
+/** The first embed a recorded request sent (empty when it sent none). */
+export function embedOf(request: RecordedRequest): Embed {
+  return (request.json as { embeds?: Embed[] } | undefined)?.embeds?.[0] ?? {};
+}
+
+/** The first embed's description, "" when there is none. */
+export function descriptionOf(request: RecordedRequest): string {
+  return embedOf(request).description ?? "";
+}
+
+/** Whether a recorded request edits the original response of the interaction with this token. */
+export function isOriginalEdit(request: RecordedRequest, token: string): boolean {
+  return (
+    request.method === "PATCH" &&
+    request.path.includes(token) &&
+    request.route.endsWith("/messages/@original")
+  );
+}
+
+/** Edits of an interaction's original response, in order. */
+export function originalEdits(double: DiscordDouble, token: string): RecordedRequest[] {
+  return double.requests.filter((r) => isOriginalEdit(r, token));
+}
+
+/** The job id behind an interaction's reply, read from the buttons of its latest edit that has some. */
+export function jobIdOf(double: DiscordDouble, token: string): string {
+  const withButtons = originalEdits(double, token).findLast(
+    (r) => (r.json as { components?: unknown[] }).components?.length,
+  );
+  const json = withButtons!.json as { components: { components: { custom_id: string }[] }[] };
+  return json.components[0]!.components[0]!.custom_id.split(":")[1]!;
+}
+
+/** Waits for the successful edit of an interaction's reply that delivers the painting. */
+export function paintingReady(double: DiscordDouble, token: string): Promise<RecordedRequest> {
+  return double.waitFor(
+    (r) => isOriginalEdit(r, token) && r.status < 300 && descriptionOf(r).includes("your painting is ready"),
+    { timeoutMs: 60_000 },
+  );
+}
+
+/** Dispatches a raw MESSAGE_REACTION_ADD / REMOVE of a unicode emoji as Discord sends it, in the double's channel. */
+export function react(
+  double: DiscordDouble,
+  change: "add" | "remove",
+  userId: string,
+  messageId: string,
+  emoji = "⭐",
+): void {
+  double.dispatch(change === "add" ? "MESSAGE_REACTION_ADD" : "MESSAGE_REACTION_REMOVE", {
+    user_id: userId,
+    channel_id: double.channelId,
+    message_id: messageId,
+    guild_id: double.guildId,
+    emoji: { id: null, name: emoji },
+    burst: false,
+    type: 0,
+  });
+}
+
+/** Puts a result in the bot's store as if /stylize had delivered it: Alice's, in the double's channel. */
+export function storeResult(
+  t: TestBot,
+  result: Pick<ResultRecord, "messageId" | "preset" | "seed"> & { createdAt?: number },
+): void {
+  t.bot.context.store.recordResult({
+    messageId: result.messageId,
+    channelId: t.double.channelId,
+    guildId: t.double.guildId,
+    requesterId: ALICE.id,
+    preset: result.preset,
+    settings: {},
+    seed: result.seed,
+    createdAt: result.createdAt ?? Date.now(),
+  });
+}
+
+/** Hall-of-fame reposts of a result: posts in the double's channel that mention its message id. */
+export function repostsOf(double: DiscordDouble, messageId: string): RecordedRequest[] {
+  return double.requests.filter(
+    (r) =>
+      r.method === "POST" &&
+      r.route === `/channels/${double.channelId}/messages` &&
+      JSON.stringify(r.json).includes(messageId),
+  );
 }

@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { leaderboard } from "../src/bot/rankings.js";
 import type { Store } from "../src/store/index.js";
-import { startTestBot, type TestBot } from "./bot-helpers.js";
+import { ALICE, BOB, startTestBot, storeResult, type TestBot } from "./bot-helpers.js";
 import type { RecordedRequest } from "./discord-double/index.js";
 
 /** /leaderboard and /favourites on the loopback double, over results and votes placed in the store. */
 
-const ALICE = { id: "200000000000000001", username: "alice" };
-const BOB = { id: "200000000000000002", username: "bob" };
 const DAY = 24 * 60 * 60 * 1000;
 
 let t: TestBot;
@@ -24,16 +22,7 @@ beforeAll(async () => {
     { id: "500000000000000003", preset: "starry-test", age: 1, votes: [0] },
   ];
   for (const r of results) {
-    store.recordResult({
-      messageId: r.id,
-      channelId: t.double.channelId,
-      guildId: t.double.guildId,
-      requesterId: ALICE.id,
-      preset: r.preset,
-      settings: {},
-      seed: r.age,
-      createdAt: now - r.age * DAY,
-    });
+    storeResult(t, { messageId: r.id, preset: r.preset, seed: r.age, createdAt: now - r.age * DAY });
     for (const [i, age] of r.votes.entries()) {
       store.addVote(r.id, `30000000000000000${i}`, now - age * DAY - i * 1000);
     }
@@ -41,16 +30,7 @@ beforeAll(async () => {
   // Bob starred seven old results, one a minute apart, long ago: his favourites span two pages.
   for (let i = 0; i < 7; i++) {
     const id = `60000000000000000${i}`;
-    store.recordResult({
-      messageId: id,
-      channelId: t.double.channelId,
-      guildId: t.double.guildId,
-      requesterId: ALICE.id,
-      preset: "starry-test",
-      settings: {},
-      seed: 100 + i,
-      createdAt: now - 100 * DAY,
-    });
+    storeResult(t, { messageId: id, preset: "starry-test", seed: 100 + i, createdAt: now - 100 * DAY });
     store.addVote(id, BOB.id, now - 100 * DAY + i * 60_000);
   }
 }, 60_000);

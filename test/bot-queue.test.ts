@@ -3,17 +3,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { stylize } from "../src/engine/stylize.js";
 import { decodeImage } from "../src/images/index.js";
-import { photoPng, startTestBot, TEST_ENGINE, type TestBot } from "./bot-helpers.js";
-import type { RecordedRequest, SentInteraction } from "./discord-double/index.js";
+import {
+  ALICE,
+  BOB,
+  descriptionOf,
+  jobIdOf,
+  originalEdits,
+  photoPng,
+  sendStylize,
+  startTestBot,
+  TEST_ENGINE,
+  type TestBot,
+  TINY_VGG,
+} from "./bot-helpers.js";
+import type { SentInteraction } from "./discord-double/index.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 
 /**
  * The queue seen from Discord: members take turns, limits hold, only the requester can cancel, and the
  * bot's event loop stays responsive while the engine works in its worker thread.
  */
-
-const ALICE = { id: "200000000000000001", username: "alice" };
-const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
@@ -26,39 +35,13 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-const description = (r: RecordedRequest) =>
-  String((r.json as { embeds?: { description?: string }[] } | undefined)?.embeds?.[0]?.description ?? "");
-
-function editsOf(sent: SentInteraction): RecordedRequest[] {
-  return t.double.requests.filter(
-    (r) => r.method === "PATCH" && r.path.includes(sent.token) && r.route.endsWith("/messages/@original"),
-  );
-}
-
-async function submit(user: typeof ALICE): Promise<SentInteraction> {
-  const attachment = t.double.hostAttachment(await photoPng(64, 48), {
-    filename: "photo.png",
-    contentType: "image/png",
-  });
-  return t.double.sendCommand({
-    name: "stylize",
-    user,
-    options: { image: attachment, style: "starry-test" } as never,
-  });
-}
-
-function jobIdOf(sent: SentInteraction): string {
-  const withButtons = editsOf(sent).findLast(
-    (r) => (r.json as { components?: unknown[] }).components?.length,
-  );
-  const json = withButtons!.json as { components: { components: { custom_id: string }[] }[] };
-  return json.components[0]!.components[0]!.custom_id.split(":")[1]!;
-}
+const editsOf = (sent: SentInteraction) => originalEdits(t.double, sent.token);
+const submit = (user: typeof ALICE) => sendStylize(t.double, user, { style: "starry-test" }, [64, 48]);
 
 const finished = (sent: SentInteraction) =>
   t.eventually(
     () =>
-      editsOf(sent).find((r) => r.status < 300 && /your painting is ready|Cancelled/.test(description(r))),
+      editsOf(sent).find((r) => r.status < 300 && /your painting is ready|Cancelled/.test(descriptionOf(r))),
     60_000,
   );
 
@@ -88,8 +71,9 @@ describe("queue", () => {
     lag.disable();
 
     const startedAt = (sent: SentInteraction) =>
-      editsOf(sent).find((r) => description(r).startsWith("Starting") || description(r).includes("Scale"))!
-        .at;
+      editsOf(sent).find(
+        (r) => descriptionOf(r).startsWith("Starting") || descriptionOf(r).includes("Scale"),
+      )!.at;
     const order = [
       ["a1", a1],
       ["a2", a2],
@@ -101,12 +85,14 @@ describe("queue", () => {
 
     // a2 was #1 until Bob's first job was placed ahead of it; its reply followed the queue.
     const a2Positions = editsOf(a2)
-      .map((r) => /you're \*\*#(\d+)\*\* in the queue/.exec(description(r))?.[1])
+      .map((r) => /you're \*\*#(\d+)\*\* in the queue/.exec(descriptionOf(r))?.[1])
       .filter(Boolean);
     expect(a2Positions[0]).toBe("1");
     expect(a2Positions).toContain("2");
-    expect(description(editsOf(b2).find((r) => description(r).includes("in the queue"))!)).toMatch(/#\d+/);
-    expect(description(editsOf(b2)[0]!)).toMatch(/Starts in .*; done in about/);
+    expect(descriptionOf(editsOf(b2).find((r) => descriptionOf(r).includes("in the queue"))!)).toMatch(
+      /#\d+/,
+    );
+    expect(descriptionOf(editsOf(b2)[0]!)).toMatch(/Starts in .*; done in about/);
 
     // Four engine runs happened meanwhile; the bot's own loop never stalled the way an in-thread run would.
     lagDuringWorkerRuns = summary(lag);
@@ -121,9 +107,9 @@ describe("queue", () => {
     await running.response;
     const queued = await submit(ALICE);
     await queued.response;
-    await t.eventually(() => editsOf(queued).some((r) => description(r).includes("in the queue")));
+    await t.eventually(() => editsOf(queued).some((r) => descriptionOf(r).includes("in the queue")));
     const queuedMessage = t.double.originalResponse(queued.token)!.id;
-    const queuedJob = jobIdOf(queued);
+    const queuedJob = jobIdOf(t.double, queued.token);
 
     const bobClick = t.double.clickButton({
       customId: `cancel:${queuedJob}`,
@@ -140,22 +126,22 @@ describe("queue", () => {
       user: ALICE,
     });
     expect((await aliceClick.response).type).toBe(6); // DEFERRED_UPDATE_MESSAGE
-    await t.eventually(() => editsOf(queued).find((r) => description(r).startsWith("Cancelled by")));
+    await t.eventually(() => editsOf(queued).find((r) => descriptionOf(r).startsWith("Cancelled by")));
 
-    await t.eventually(() => editsOf(running).some((r) => description(r).includes("Scale")));
+    await t.eventually(() => editsOf(running).some((r) => descriptionOf(r).includes("Scale")));
     const runningClick = t.double.clickButton({
-      customId: `cancel:${jobIdOf(running)}`,
+      customId: `cancel:${jobIdOf(t.double, running.token)}`,
       messageId: t.double.originalResponse(running.token)!.id,
       user: ALICE,
     });
     expect((await runningClick.response).type).toBe(6);
     const last = await finished(running);
-    expect(description(last)).toMatch(/^Cancelled by <@200000000000000001>/);
+    expect(descriptionOf(last)).toMatch(/^Cancelled by <@200000000000000001>/);
     expect(last.files).toEqual([]); // the preview is gone with the job
     expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
 
     const late = t.double.clickButton({
-      customId: `cancel:${jobIdOf(queued)}`,
+      customId: `cancel:${jobIdOf(t.double, queued.token)}`,
       messageId: queuedMessage,
       user: ALICE,
     });
@@ -184,7 +170,7 @@ describe("event loop", () => {
     const { image: content } = await decodeImage(await photoPng(64, 48));
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
-    const weights = tinyVggWeights({ layers: 16, channels: [4, 6, 8, 8, 8], seed: 3 });
+    const weights = tinyVggWeights(TINY_VGG);
     for await (const _ of stylize(weights, {
       ...TEST_ENGINE,
       content,

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoPng, startTestBot } from "./bot-helpers.js";
+import { ALICE, BOB, descriptionOf, embedOf, sendStylize, startTestBot } from "./bot-helpers.js";
 import {
   type DiscordDouble,
   type RecordedRequest,
@@ -15,8 +15,6 @@ import {
  * channels (the old interaction replies are out of reach), while finished jobs stay finished.
  */
 
-const ALICE = { id: "200000000000000001", username: "alice" };
-const BOB = { id: "200000000000000002", username: "bob" };
 const CAROL = { id: "200000000000000003", username: "carol" };
 
 let double: DiscordDouble;
@@ -30,12 +28,7 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
-const description = (r: RecordedRequest) =>
-  String((r.json as { embeds?: { description?: string }[] } | undefined)?.embeds?.[0]?.description ?? "");
-const footer = (r: RecordedRequest) =>
-  String(
-    (r.json as { embeds?: { footer?: { text?: string } }[] } | undefined)?.embeds?.[0]?.footer?.text ?? "",
-  );
+const footer = (r: RecordedRequest) => embedOf(r).footer?.text ?? "";
 
 describe("restart", () => {
   it("resumes queued and running jobs in their channels and leaves finished ones alone", async () => {
@@ -44,28 +37,20 @@ describe("restart", () => {
     const edits = (sent: SentInteraction) =>
       double.requests.filter((r) => r.method === "PATCH" && r.path.includes(sent.token));
     const send = async (user: typeof ALICE) => {
-      const attachment = double.hostAttachment(await photoPng(64, 48), {
-        filename: "p.png",
-        contentType: "image/png",
-      });
-      const sent = double.sendCommand({
-        name: "stylize",
-        user,
-        options: { image: attachment, style: "wave-test" } as never,
-      });
+      const sent = await sendStylize(double, user, { style: "wave-test" }, [64, 48]);
       await first.eventually(() => edits(sent).length > 0);
       return sent;
     };
 
     const carol = await send(CAROL);
     await first.eventually(
-      () => edits(carol).some((r) => description(r).includes("your painting is ready")),
+      () => edits(carol).some((r) => descriptionOf(r).includes("your painting is ready")),
       60_000,
     );
     const alice = await send(ALICE);
     const bob = await send(BOB);
-    await first.eventually(() => edits(alice).some((r) => description(r).includes("Scale")));
-    expect(edits(bob).some((r) => description(r).includes("in the queue"))).toBe(true);
+    await first.eventually(() => edits(alice).some((r) => descriptionOf(r).includes("Scale")));
+    expect(edits(bob).some((r) => descriptionOf(r).includes("in the queue"))).toBe(true);
     await first.close(); // mid-run for Alice, queued for Bob
 
     const restartedAt = Date.now();
@@ -77,11 +62,11 @@ describe("restart", () => {
             r.at >= restartedAt &&
             r.route.startsWith(`/channels/${double.channelId}/messages`) &&
             r.status < 300 &&
-            description(r).includes(`<@${user.id}>`),
+            descriptionOf(r).includes(`<@${user.id}>`),
         );
       for (const user of [ALICE, BOB]) {
         const done = await second.eventually(
-          () => inChannel(user).find((r) => description(r).includes("your painting is ready")),
+          () => inChannel(user).find((r) => descriptionOf(r).includes("your painting is ready")),
           60_000,
         );
         expect(footer(done)).toContain("resumed after a restart");

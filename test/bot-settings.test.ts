@@ -1,12 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+import {
+  ALICE,
+  MANAGE_SERVER,
+  react,
+  repostsOf,
+  sendStylize,
+  startTestBot,
+  storeResult,
+  type TestBot,
+} from "./bot-helpers.js";
 
 /** /settings on the loopback double, and the settings taking effect: votes, hall of fame, job rules. */
 
-const ALICE = { id: "200000000000000001", username: "alice" };
 const ADMIN = { id: "200000000000000009", username: "admin" };
 const VOTERS = ["300000000000000001", "300000000000000002", "300000000000000003"];
-const MANAGE_SERVER = { permissions: String((1n << 5n) | (1n << 10n) | (1n << 11n) | (1n << 31n)) };
 const ELSEWHERE = "800000000000000001";
 
 let t: TestBot;
@@ -34,29 +41,7 @@ async function settings(
   return String(callback.data?.content);
 }
 
-function react(userId: string, messageId: string, name: string) {
-  t.double.dispatch("MESSAGE_REACTION_ADD", {
-    user_id: userId,
-    channel_id: t.double.channelId,
-    message_id: messageId,
-    guild_id: t.double.guildId,
-    emoji: { id: null, name },
-    burst: false,
-    type: 0,
-  });
-}
-
-async function stylize(user = ALICE) {
-  const image = t.double.hostAttachment(await photoPng(40, 30), {
-    filename: "p.png",
-    contentType: "image/png",
-  });
-  return t.double.sendCommand({
-    name: "stylize",
-    user,
-    options: { image, style: "starry-test", size: 32 } as never,
-  });
-}
+const stylize = () => sendStylize(t.double, ALICE, { style: "starry-test", size: 32 }, [40, 30]);
 
 describe("/settings", () => {
   it("is for Manage Server only, and shows the defaults", async () => {
@@ -86,28 +71,13 @@ describe("/settings", () => {
     expect(shown).toContain("Vote emoji: 🎨");
     expect(shown).toContain(`Hall of fame: <#${t.double.channelId}> at 2 votes`);
     const target = "400000000000000002";
-    t.bot.context.store.recordResult({
-      messageId: target,
-      channelId: t.double.channelId,
-      guildId: t.double.guildId,
-      requesterId: ALICE.id,
-      preset: "wave-test",
-      settings: {},
-      seed: 6,
-      createdAt: Date.now(),
-    });
-    const reposts = () =>
-      t.double.requests.filter(
-        (r) =>
-          r.method === "POST" &&
-          r.route === `/channels/${t.double.channelId}/messages` &&
-          JSON.stringify(r.json).includes(target),
-      );
-    react(VOTERS[0]!, target, "⭐"); // no longer the vote emoji
-    react(VOTERS[0]!, target, "🎨");
+    storeResult(t, { messageId: target, preset: "wave-test", seed: 6 });
+    const reposts = () => repostsOf(t.double, target);
+    react(t.double, "add", VOTERS[0]!, target, "⭐"); // no longer the vote emoji
+    react(t.double, "add", VOTERS[0]!, target, "🎨");
     await t.eventually(() => t.bot.context.store.votes(target) === 1);
-    react(VOTERS[1]!, target, "🎨");
-    react(VOTERS[2]!, target, "🎨");
+    react(t.double, "add", VOTERS[1]!, target, "🎨");
+    react(t.double, "add", VOTERS[2]!, target, "🎨");
     await t.eventually(() => t.bot.context.store.votes(target) === 3 && reposts().length > 0);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(reposts()).toHaveLength(1);

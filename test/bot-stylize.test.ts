@@ -1,16 +1,23 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
-import type { RecordedRequest } from "./discord-double/index.js";
+import {
+  ALICE,
+  BOB,
+  embedOf,
+  jobIdOf,
+  originalEdits,
+  paintingReady,
+  photoPng,
+  sendStylize,
+  startTestBot,
+  type TestBot,
+} from "./bot-helpers.js";
 
 /**
  * /stylize end to end: a real discord.js client against the loopback Discord double, the real engine
  * in a worker thread on the production CPU path, onnxruntime (tiny VGG weights, 48 px, a couple of dozen
  * steps). The other bot tests use the cpu backend.
  */
-
-const ALICE = { id: "200000000000000001", username: "alice" };
-const BOB = { id: "200000000000000002", username: "bob" };
 
 let t: TestBot;
 beforeAll(async () => {
@@ -19,47 +26,16 @@ beforeAll(async () => {
 });
 afterAll(() => t?.close());
 
-/** Edits of an interaction's original response, in order. */
-function originalEdits(token: string): RecordedRequest[] {
-  return t.double.requests.filter(
-    (r) => r.method === "PATCH" && r.path.includes(token) && r.route.endsWith("/messages/@original"),
-  );
-}
-
-function embedOf(request: RecordedRequest): { description?: string; image?: { url: string } } {
-  const json = request.json as { embeds?: { description?: string; image?: { url: string } }[] };
-  return json.embeds?.[0] ?? {};
-}
-
-async function stylize(user: { id: string; username: string }, options: Record<string, unknown> = {}) {
-  const attachment = t.double.hostAttachment(await photoPng(80, 60), {
-    filename: "photo.png",
-    contentType: "image/png",
-  });
-  const sentAt = Date.now();
-  const sent = t.double.sendCommand({
-    name: "stylize",
-    user,
-    options: { image: attachment, style: "starry-test", ...options } as never,
-  });
-  return { sent, sentAt };
-}
-
 describe("/stylize", () => {
   it("defers at once, shows progress with preview frames, and ends with the image, seed, timelapse and buttons", async () => {
-    const { sent, sentAt } = await stylize(ALICE, { seed: 1234, size: 48 });
+    const sentAt = Date.now();
+    const sent = await sendStylize(t.double, ALICE, { style: "starry-test", seed: 1234, size: 48 });
     const callback = await sent.response;
     expect(callback.type).toBe(5); // DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE
     expect(callback.at - sentAt).toBeLessThan(3000);
 
-    const final = await t.double.waitFor(
-      (r) =>
-        r.method === "PATCH" &&
-        r.path.includes(sent.token) &&
-        (embedOf(r).description ?? "").includes("your painting is ready"),
-      { timeoutMs: 60_000 },
-    );
-    const edits = originalEdits(sent.token);
+    const final = await paintingReady(t.double, sent.token);
+    const edits = originalEdits(t.double, sent.token);
     const progress = edits.filter((r) => r.files.some((f) => f.name === "preview.jpg"));
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (const edit of progress) {
@@ -159,17 +135,17 @@ describe("/stylize", () => {
 
 describe("result buttons", () => {
   it("Re-roll is for the requester only and starts a new job with a new seed", async () => {
-    const { sent } = await stylize(ALICE, { seed: 77 });
-    await finalEdit(sent.token);
+    const sent = await sendStylize(t.double, ALICE, { style: "starry-test", seed: 77 });
+    await paintingReady(t.double, sent.token);
     const messageId = t.double.originalResponse(sent.token)!.id;
-    const jobId = lastJobId(sent.token);
+    const jobId = jobIdOf(t.double, sent.token);
 
     const bob = t.double.clickButton({ customId: `reroll:${jobId}`, messageId, user: BOB });
     expect(await privateReply(bob.token, bob.response)).toMatch(/Only <@200000000000000001> can re-run/);
 
     const click = t.double.clickButton({ customId: `reroll:${jobId}`, messageId, user: ALICE });
     expect((await click.response).type).toBe(5); // a new reply for the new job
-    const rerolled = await finalEdit(click.token);
+    const rerolled = await paintingReady(t.double, click.token);
     const seed = /Seed \*\*(\d+)\*\*/.exec(embedOf(rerolled).description ?? "")?.[1];
     expect(seed).toBeDefined();
     expect(seed).not.toBe("77");
@@ -177,7 +153,7 @@ describe("result buttons", () => {
 
     // Stronger keeps the seed and raises the strength one step (balanced 0.5 → 65%).
     const stronger = t.double.clickButton({ customId: `stronger:${jobId}`, messageId, user: ALICE });
-    const strongerFinal = await finalEdit(stronger.token);
+    const strongerFinal = await paintingReady(t.double, stronger.token);
     const footer = (strongerFinal.json as { embeds: { footer: { text: string } }[] }).embeds[0]!.footer.text;
     expect(footer).toMatch(/^Strength 65% · quality balanced · 48 px · .* · seed 77 ·/);
   });
@@ -223,24 +199,6 @@ describe("other commands", () => {
     expect(JSON.stringify(help.data)).toContain("/stylize");
   });
 });
-
-/** The job id behind an interaction's reply, read from its buttons. */
-function lastJobId(token: string): string {
-  const edit = originalEdits(token).at(-1)!;
-  const json = edit.json as { components: { components: { custom_id: string }[] }[] };
-  return json.components[0]!.components[0]!.custom_id.split(":")[1]!;
-}
-
-async function finalEdit(token: string): Promise<RecordedRequest> {
-  return t.double.waitFor(
-    (r) =>
-      r.method === "PATCH" &&
-      r.path.includes(token) &&
-      r.status < 300 &&
-      (embedOf(r).description ?? "").includes("your painting is ready"),
-    { timeoutMs: 60_000 },
-  );
-}
 
 /** The ephemeral text a member got: an immediate ephemeral reply, or an ephemeral follow-up. */
 async function privateReply(
