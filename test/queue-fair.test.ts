@@ -75,6 +75,15 @@ describe("FairQueue", () => {
     expect(() => queue.submit(job("a", 3))).not.toThrow();
   });
 
+  it("takes a lower per-member limit per job (a server's setting), never a higher one", () => {
+    const { queue } = controlledQueue({ concurrency: 1, perUserLimit: 3 });
+    queue.submit(job("a", 1), 1);
+    expect(() => queue.submit(job("a", 2), 1)).toThrow(/you already have 1 job queued/);
+    queue.submit(job("a", 2)); // the queue's own limit, 3
+    queue.submit(job("a", 3), 10);
+    expect(() => queue.submit(job("a", 4), 10)).toThrow(/you already have 3 jobs queued/);
+  });
+
   it("enforces the global cap", () => {
     const { queue } = controlledQueue({ concurrency: 1, globalCap: 3 });
     queue.submit(job("a", 1));

@@ -114,9 +114,12 @@ export class JobService {
     this.#queue.on("changed", () => this.#refreshWaiting());
   }
 
-  /** Adds a job whose reply is already deferred; throws QueueLimitError when a limit is reached. */
-  submit(job: Job, message: JobMessage): void {
-    this.#enqueue(job, message);
+  /**
+   * Adds a job whose reply is already deferred; throws QueueLimitError when a limit is reached.
+   * `perUserLimit` lowers the bot's per-member limit for this job (a server's own setting).
+   */
+  submit(job: Job, message: JobMessage, perUserLimit?: number): void {
+    this.#enqueue(job, message, perUserLimit);
     this.#options.archive
       ?.save(job)
       .catch((error: unknown) =>
@@ -140,7 +143,7 @@ export class JobService {
     return resumed;
   }
 
-  #enqueue(job: Job, message: JobMessage): void {
+  #enqueue(job: Job, message: JobMessage, perUserLimit?: number): void {
     const log = this.#options.log.child({ jobId: job.id, userId: job.userId });
     const size = scaleToLongEdge(job.content.width, job.content.height, job.settings.size);
     const tracker: Tracker = {
@@ -153,7 +156,7 @@ export class JobService {
     };
     this.#active.set(job.id, tracker);
     try {
-      this.#queue.submit(job);
+      this.#queue.submit(job, perUserLimit);
     } catch (error) {
       this.#active.delete(job.id);
       throw error;

@@ -1,6 +1,7 @@
 import type { RepliableInteraction } from "discord.js";
 import type { RgbImage } from "../engine/types.js";
 import { QueueLimitError } from "../queue/fair-queue.js";
+import type { GuildSettings } from "../store/index.js";
 import type { BotContext } from "./command.js";
 import { type Job, type JobSettings, newJobId } from "./job.js";
 import { JobMessage } from "./job-message.js";
@@ -25,7 +26,8 @@ export async function startJob(
   };
   const message = JobMessage.forInteraction(interaction, bot.log.child({ jobId: job.id }));
   try {
-    bot.jobs.submit(job, message);
+    // The queue checks the limit again: refuseJobHere ran before a download that may have taken a while.
+    bot.jobs.submit(job, message, memberLimit(bot, settingsOf(bot, job.guildId)));
     return job;
   } catch (error) {
     if (!(error instanceof QueueLimitError)) throw error;
@@ -39,7 +41,7 @@ export async function startJob(
  * and the member's limit (the bot's, or the server's if lower). True when a refusal was sent.
  */
 export async function refuseJobHere(interaction: RepliableInteraction, bot: BotContext): Promise<boolean> {
-  const settings = interaction.guildId ? bot.store.guildSettings(interaction.guildId) : undefined;
+  const settings = settingsOf(bot, interaction.guildId ?? undefined);
   const allowed = settings?.allowedChannelIds ?? [];
   if (allowed.length > 0 && !allowed.includes(interaction.channelId ?? "")) {
     await replyPrivately(
@@ -48,10 +50,19 @@ export async function refuseJobHere(interaction: RepliableInteraction, bot: BotC
     );
     return true;
   }
-  const limit = Math.min(bot.config.queue.perUserLimit, settings?.perUserLimit ?? Number.POSITIVE_INFINITY);
+  const limit = memberLimit(bot, settings);
   if (bot.jobs.jobCount(interaction.user.id) < limit) return false;
   await replyPrivately(interaction, limitText(new QueueLimitError("user_limit", limit)));
   return true;
+}
+
+/** Jobs a member may have queued or running here: the bot's limit, or the server's if lower. */
+function memberLimit(bot: BotContext, settings: GuildSettings | undefined): number {
+  return Math.min(bot.config.queue.perUserLimit, settings?.perUserLimit ?? Number.POSITIVE_INFINITY);
+}
+
+function settingsOf(bot: BotContext, guildId: string | undefined): GuildSettings | undefined {
+  return guildId ? bot.store.guildSettings(guildId) : undefined;
 }
 
 function limitText(error: QueueLimitError): string {

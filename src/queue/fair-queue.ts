@@ -76,14 +76,16 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     return waiting + this.#running.size;
   }
 
-  /** Adds a job; throws QueueLimitError when the member or the whole queue is at its limit. */
-  submit(job: J): void {
+  /**
+   * Adds a job; throws QueueLimitError when the member or the whole queue is at its limit. `perUserLimit`
+   * can only lower the queue's own (a server's stricter setting, say).
+   */
+  submit(job: J, perUserLimit = this.#options.perUserLimit): void {
     if (this.size >= this.#options.globalCap)
       throw new QueueLimitError("global_cap", this.#options.globalCap);
     const member = this.#member(job.userId);
-    if (member.waiting.length + member.running >= this.#options.perUserLimit) {
-      throw new QueueLimitError("user_limit", this.#options.perUserLimit);
-    }
+    const limit = Math.min(perUserLimit, this.#options.perUserLimit);
+    if (member.waiting.length + member.running >= limit) throw new QueueLimitError("user_limit", limit);
     member.waiting.push({ job, seq: this.#seq++ });
     // One slot task per job; the task decides *which* job to run only when it starts.
     void this.#slots.add(() => this.#runNext());
