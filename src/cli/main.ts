@@ -5,7 +5,7 @@ import { formatDuration } from "../duration.js";
 import { initBackend, parseBackendName, releaseBackend } from "../engine/backend.js";
 import { resolveOptions, stylize } from "../engine/index.js";
 import type { StylizeEvent } from "../engine/types.js";
-import { defaultWeightsLocation, loadVggWeights } from "../engine/weights/index.js";
+import { loadVggWeights } from "../engine/weights/index.js";
 import { decodeImage, encodeFile, ImageInputError } from "../images/index.js";
 import { createLogger } from "../log.js";
 import { type CliRequest, parseCliArgs } from "./args.js";
@@ -35,11 +35,7 @@ async function readImageFile(file: string, role: string) {
 class UserError extends Error {}
 
 async function run(request: CliRequest): Promise<void> {
-  const backend = await initBackend({
-    forced: parseBackendName(request.backend ?? process.env.STYLIZE_BACKEND),
-    log,
-  });
-  const weights = await loadVggWeights(request.weights ?? defaultWeightsLocation());
+  // The quick checks first (images, options), then the slow set-up (backend, ~80 MB of weights).
   const content = await readImageFile(request.content, "content");
   const styles = await Promise.all(
     request.styles.map(async (s) => ({ image: await readImageFile(s.path, "style"), weight: s.weight })),
@@ -57,12 +53,19 @@ async function run(request: CliRequest): Promise<void> {
     styleScale: request.styleScale,
     previewEverySteps: request.framesDir ? 10 : 0,
     previewEverySeconds: 0,
-    ...(request.seed !== undefined && { seed: request.seed }),
-    ...(request.contentLayers && { contentLayers: request.contentLayers }),
-    ...(request.styleLayers && { styleLayers: request.styleLayers.map((layer) => ({ layer, weight: 1 })) }),
-    ...(request.stepsPerScale !== undefined && { stepsPerScale: request.stepsPerScale }),
-    ...(request.scales !== undefined && { scales: request.scales }),
+    // resolveOptions takes undefined as "the default".
+    seed: request.seed,
+    contentLayers: request.contentLayers,
+    styleLayers: request.styleLayers?.map((layer) => ({ layer, weight: 1 })),
+    stepsPerScale: request.stepsPerScale,
+    scales: request.scales,
   });
+  // The tfjs-folder weight loader needs the backend ready, so the backend comes first.
+  const backend = await initBackend({
+    forced: parseBackendName(request.backend ?? process.env.STYLIZE_BACKEND),
+    log,
+  });
+  const weights = await loadVggWeights(request.weights);
   if (request.framesDir) await mkdir(request.framesDir, { recursive: true });
 
   const abort = new AbortController();
