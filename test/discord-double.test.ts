@@ -13,6 +13,7 @@ import {
 } from "discord.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { type DiscordDouble, type DiscordDoubleOptions, startDiscordDouble } from "./discord-double/index.js";
+import { pngChunk } from "./images-fixtures.js";
 
 const opened: { double?: DiscordDouble; clients: Client[] } = { clients: [] };
 
@@ -59,14 +60,6 @@ function nextInteraction(client: Client): Promise<Interaction> {
 
 /** A tiny but valid RGB PNG. */
 function png(width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type, "ascii"), data]);
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
@@ -75,19 +68,10 @@ function png(width: number, height: number): Buffer {
   for (let y = 0; y < height; y++) rows[y * (width * 3 + 1)] = 0;
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(rows)),
-    chunk("IEND", Buffer.alloc(0)),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", deflateSync(rows)),
+    pngChunk("IEND", Buffer.alloc(0)),
   ]);
-}
-
-function crc32(buf: Buffer): number {
-  let c = ~0;
-  for (const byte of buf) {
-    c ^= byte;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
 }
 
 describe("discord double: gateway", () => {

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -6,22 +5,19 @@ import { initBackend } from "../src/engine/backend.js";
 import { stylize } from "../src/engine/stylize.js";
 import type { LossBreakdown, RgbImage, VggWeights } from "../src/engine/types.js";
 import { loadTfjsLayers } from "../src/engine/weights/tfjs-layers.js";
+import { hasReference, REFERENCE_DIR, REFERENCE_MODEL, warnSkipping } from "./helpers/reference.js";
 
 /**
  * The engine on the real ImageNet VGG19 weights (blocks 1–3, all that ../shared/reference holds) with a
  * real photo and painting: catches what random tiny networks cannot, such as wrong preprocessing or loss
  * scales that make the defaults useless. Skipped when the reference data is absent.
  */
-const REFERENCE = path.resolve(import.meta.dirname, "../../shared/reference");
-const present = existsSync(path.join(REFERENCE, "vgg19/model-block1-3.json"));
-if (!present) {
-  console.warn(
-    `\n!!! SKIPPING engine-reference tests: ${REFERENCE} is absent (real VGG19 blocks 1–3 needed).\n`,
-  );
+if (!hasReference) {
+  warnSkipping("engine-reference tests", `${REFERENCE_MODEL} is absent (real VGG19 blocks 1–3 needed).`);
 }
 
 async function load(file: string, longEdge: number): Promise<RgbImage> {
-  const { data, info } = await sharp(path.join(REFERENCE, "images", file))
+  const { data, info } = await sharp(path.join(REFERENCE_DIR, "images", file))
     .removeAlpha()
     .resize(longEdge, longEdge, { fit: "inside" })
     .raw()
@@ -29,11 +25,11 @@ async function load(file: string, longEdge: number): Promise<RgbImage> {
   return { data: new Uint8Array(data), width: info.width, height: info.height };
 }
 
-describe.skipIf(!present)("engine with the real VGG19 weights", () => {
+describe.skipIf(!hasReference)("engine with the real VGG19 weights", () => {
   let weights: VggWeights;
   beforeAll(async () => {
     await initBackend({ forced: "wasm" });
-    weights = await loadTfjsLayers(path.join(REFERENCE, "vgg19/model-block1-3.json"));
+    weights = await loadTfjsLayers(REFERENCE_MODEL);
   });
 
   it("with the default loss weights, a short run trades a little content for most of the style gap", async () => {

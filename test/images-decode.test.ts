@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import path from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import {
@@ -9,6 +9,7 @@ import {
   ImageInputError,
   type ImageInputErrorCode,
 } from "../src/images/index.js";
+import { REFERENCE_DIR, warnSkipping } from "./helpers/reference.js";
 import {
   BLUE,
   blackPngBomb,
@@ -171,9 +172,9 @@ describe("decodeImage: formats", () => {
     expect([untouched.image.width, untouched.image.height]).toEqual([400, 200]);
   });
 
-  const tubingen = resolve("../shared/reference/images/content/tubingen.jpg");
+  const tubingen = path.join(REFERENCE_DIR, "images/content/tubingen.jpg");
   const hasTubingen = existsSync(tubingen);
-  if (!hasTubingen) console.warn(`images-decode: ${tubingen} is absent, skipping the reference photo test`);
+  if (!hasTubingen) warnSkipping("the images-decode reference photo test", `${tubingen} is absent`);
   it.skipIf(!hasTubingen)("decodes the reference photo tubingen.jpg", async () => {
     const decoded = await decodeImage(readFileSync(tubingen));
     expect(decoded.format).toBe("jpeg");

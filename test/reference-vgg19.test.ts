@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
@@ -13,23 +12,21 @@ import { Vgg19Features } from "../src/engine/vgg19.js";
 import { loadTfjsLayers } from "../src/engine/weights/tfjs-layers.js";
 import { decodeImage, resizeImage } from "../src/images/index.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
+import { hasReference, REFERENCE_DIR, REFERENCE_MODEL, warnSkipping } from "./helpers/reference.js";
 
 /**
  * Checks against the real Keras ImageNet VGG19 weights (blocks 1–3) and real images in
  * ../shared/reference. That folder exists only in this workplace; elsewhere these tests skip, loudly.
  */
-const REFERENCE = path.resolve(import.meta.dirname, "../../shared/reference");
-const MODEL = path.join(REFERENCE, "vgg19/model-block1-3.json");
-const available = existsSync(MODEL);
-if (!available) {
-  console.warn(
-    `\n!!! SKIPPING real-weights tests: ${MODEL} is absent. They need the Keras VGG19 blocks 1–3 in ` +
-      "../shared/reference (see README, Tests).\n",
+if (!hasReference) {
+  warnSkipping(
+    "real-weights tests",
+    `${REFERENCE_MODEL} is absent. They need the Keras VGG19 blocks 1–3 in ../shared/reference (see README, Tests).`,
   );
 }
 
 async function referenceImage(relative: string, maxEdge: number): Promise<RgbImage> {
-  return (await decodeImage(await readFile(path.join(REFERENCE, "images", relative)), { maxEdge })).image;
+  return (await decodeImage(await readFile(path.join(REFERENCE_DIR, "images", relative)), { maxEdge })).image;
 }
 
 /** The photo's pixels in a seeded random order: same colour histogram, no spatial structure. */
@@ -87,11 +84,11 @@ function gramDistance(weights: VggWeights, image: RgbImage, style: RgbImage): nu
   }
 }
 
-describe.skipIf(!available)("real VGG19 weights (blocks 1–3, ../shared/reference)", () => {
+describe.skipIf(!hasReference)("real VGG19 weights (blocks 1–3, ../shared/reference)", () => {
   let trained: VggWeights;
   beforeAll(async () => {
     await initBackend({ forced: "wasm" });
-    trained = await loadTfjsLayers(MODEL);
+    trained = await loadTfjsLayers(REFERENCE_MODEL);
   });
 
   it("relu1_1 responds to image structure like a trained network, unlike random weights or 0–1 input", async () => {

@@ -1,4 +1,3 @@
-import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvalidWeightsError } from "../src/engine/weights/assemble.js";
 import { loadTfjsLayers } from "../src/engine/weights/tfjs-layers.js";
 import { maxWeightDifference, tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
+import { hasReference, REFERENCE_MODEL, warnSkipping } from "./helpers/reference.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -110,18 +110,14 @@ describe("loadTfjsLayers", () => {
 });
 
 // Real Keras ImageNet weights (blocks 1–3) kept beside the checkout; see ../shared/reference/SOURCES.md.
-const REFERENCE = path.resolve(import.meta.dirname, "../../shared/reference/vgg19/model-block1-3.json");
-const FULL_REFERENCE = path.join(path.dirname(REFERENCE), "model.json");
-const hasReference = existsSync(REFERENCE);
+const FULL_REFERENCE = path.join(path.dirname(REFERENCE_MODEL), "model.json");
 if (!hasReference) {
-  console.warn(
-    `\n!!! SKIPPING real VGG19 weight tests: ${REFERENCE} is absent (it lives outside the repo)\n`,
-  );
+  warnSkipping("real VGG19 weight tests", `${REFERENCE_MODEL} is absent (it lives outside the repo)`);
 }
 
 describe.skipIf(!hasReference)("real VGG19 reference weights", () => {
   it("loads block1_conv1..block3_conv4 with the real shapes", async () => {
-    const loaded = await loadTfjsLayers(REFERENCE);
+    const loaded = await loadTfjsLayers(REFERENCE_MODEL);
     expect([...loaded].map(([name, conv]) => [name, conv.kernelShape])).toEqual([
       ["block1_conv1", [3, 3, 3, 64]],
       ["block1_conv2", [3, 3, 64, 64]],
@@ -133,7 +129,7 @@ describe.skipIf(!hasReference)("real VGG19 reference weights", () => {
       ["block3_conv4", [3, 3, 256, 256]],
     ]);
     // The first bytes of the first shard are block1_conv1's first kernel value.
-    const shard = await readFile(path.join(path.dirname(REFERENCE), "group1-shard1of1"));
+    const shard = await readFile(path.join(path.dirname(REFERENCE_MODEL), "group1-shard1of1"));
     expect(loaded.get("block1_conv1")!.kernel[0]).toBe(shard.readFloatLE(0));
     expect(loaded.get("block3_conv4")!.bias.length).toBe(256);
   });
