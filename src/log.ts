@@ -48,5 +48,4 @@ export function createLogger(
   );
 }
 
-export const log = createLogger();
 export type { Logger };

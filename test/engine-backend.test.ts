@@ -19,7 +19,8 @@ const WITHOUT_ONNXRUNTIME = path.resolve(import.meta.dirname, "fixtures/without-
 async function chooseBackend(env: Record<string, string>, nodeArgs: string[] = []) {
   const script = `
     const { initBackend, parseBackendName } = await import(${JSON.stringify(BACKEND_JS)});
-    const { log } = await import(${JSON.stringify(LOG_JS)});
+    const { createLogger } = await import(${JSON.stringify(LOG_JS)});
+    const log = createLogger();
     const tf = await import("@tensorflow/tfjs-core");
     try {
       const choice = await initBackend({ forced: parseBackendName(process.env.STYLIZE_BACKEND), log });

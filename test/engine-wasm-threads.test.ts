@@ -73,7 +73,8 @@ const CONV_SCRIPT = `
   await import(${dist("src/engine/gradients.js")});
   const { constantConv } = await import(${dist("src/engine/fast-grad.js")});
   const { initBackend, releaseBackend } = await import(${dist("src/engine/backend.js")});
-  const { log } = await import(${dist("src/log.js")});
+  const { createLogger } = await import(${dist("src/log.js")});
+  const log = createLogger();
   const choice = await initBackend({ forced: "wasm", log });
   const { PThread } = tf.backend().wasm;
 
