@@ -18,7 +18,6 @@ import { createLogger, type Logger } from "../src/log.js";
 import type { ResultRecord } from "../src/store/index.js";
 import {
   type DiscordDouble,
-  type DiscordDoubleOptions,
   type RecordedRequest,
   type SentInteraction,
   startDiscordDouble,
@@ -133,7 +132,6 @@ export interface TestBot {
 
 export interface TestBotOptions {
   readonly env?: Record<string, string>;
-  readonly double?: DiscordDoubleOptions;
   /** Engine schedule for every job: kept tiny so a run takes a second or two. */
   readonly engine?: Partial<StylizeOptions>;
   readonly log?: Logger;
@@ -149,7 +147,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     writeTestModels(dir),
     bundleEngineWorker(),
   ]);
-  const double = options.useDouble ?? (await startDiscordDouble(options.double));
+  const double = options.useDouble ?? (await startDiscordDouble());
   const config = loadConfig({
     DISCORD_TOKEN: double.token,
     STYLIZE_BACKEND: "cpu",

@@ -1,11 +1,11 @@
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import sharp from "sharp";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { tinyVggWeights, writeKerasH5 } from "./fixtures/tiny-vgg.js";
 
 /**
@@ -65,6 +65,9 @@ describe("stylize CLI end to end", () => {
       "--style-layers",
       "relu1_1,relu2_1",
     ];
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it("paints a photo, writes frames and reports the seed", async () => {

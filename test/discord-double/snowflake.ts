@@ -7,7 +7,3 @@ export function snowflake(at: number = Date.now()): string {
   increment = (increment + 1n) & 0xfffn;
   return (((BigInt(at) - DISCORD_EPOCH) << 22n) | (1n << 17n) | increment).toString();
 }
-
-export function snowflakeTime(id: string): number {
-  return Number((BigInt(id) >> 22n) + DISCORD_EPOCH);
-}
