@@ -1,11 +1,10 @@
 /**
- * onnxruntime-node CPU evaluation for the Stylize step (see docs/performance.md). onnxruntime-node is NOT a
- * project dependency: install it elsewhere and point ORT_DIR at that folder, e.g.
+ * The research prototype of the onnxruntime backend (see docs/performance.md §3; the engine's own backend is
+ * src/engine/onnx/, measured by `npm run bench`). Uses the project's onnxruntime-node, or the one in the
+ * folder ORT_DIR names; the graphs come from ort_step_graph.py (needs Debian's python3-onnx, python3-torch):
  *
- *   mkdir -p /tmp/ort-try && cd /tmp/ort-try && npm init -y && \
- *     ONNXRUNTIME_NODE_INSTALL=skip npm install onnxruntime-node --onnxruntime-node-install=skip
  *   /usr/bin/python3 scripts/bench/ort_step_graph.py /tmp/ort-models --sizes 128,256
- *   ORT_DIR=/tmp/ort-try node scripts/bench/ort-step.mjs /tmp/ort-models [--sizes 128,256] [--rounds 3] [--torch]
+ *   node scripts/bench/ort-step.mjs /tmp/ort-models [--sizes 128,256] [--rounds 3] [--torch]
  *
  * 1. checks the hand-written backward graph against PyTorch autograd (check-64.*.f32),
  * 2. conv throughput with 1 and 2 intra-op threads, alternating,
@@ -19,8 +18,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ortDir = process.env.ORT_DIR ?? "/tmp/ort-try";
-const ort = createRequire(path.join(ortDir, "package.json"))("onnxruntime-node");
+const ort = createRequire(
+  process.env.ORT_DIR ? path.join(process.env.ORT_DIR, "package.json") : import.meta.url,
+)("onnxruntime-node");
 const args = process.argv.slice(2);
 const dir = args[0] ?? "/tmp/ort-models";
 const opt = (name, def) => {
