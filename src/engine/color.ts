@@ -60,11 +60,28 @@ export function toYiq(image: RgbImage): Float32Array {
   return out;
 }
 
+/** An image's luminance (Y of YIQ) per pixel, with its mean and standard deviation. */
+interface Luminance {
+  readonly y: Float32Array;
+  readonly mean: number;
+  readonly std: number;
+}
+
+/**
+ * Y per pixel: row 0 of RGB_TO_YIQ as a plain loop (what apply3 computes for Y, in the same order, so
+ * bit-identical, without two arrays per pixel).
+ */
 function luma(image: RgbImage): Float32Array {
-  return Float32Array.from(
-    { length: image.width * image.height },
-    (_, i) => apply3(RGB_TO_YIQ, pixel(image, i))[0],
-  );
+  const [wr, wg, wb] = RGB_TO_YIQ[0];
+  const { data } = image;
+  const y = new Float32Array(image.width * image.height);
+  for (let i = 0; i < y.length; i++) y[i] = wr * data[i * 3]! + wg * data[i * 3 + 1]! + wb * data[i * 3 + 2]!;
+  return y;
+}
+
+function luminance(image: RgbImage): Luminance {
+  const y = luma(image);
+  return { y, ...meanStd(y) };
 }
 
 export function luminanceStats(image: RgbImage): { mean: number; std: number } {
@@ -73,12 +90,15 @@ export function luminanceStats(image: RgbImage): { mean: number; std: number } {
 
 /** The luminance as a grey RGB image, optionally shifted and scaled to the given mean and deviation. */
 export function luminanceImage(image: RgbImage, match?: { mean: number; std: number }): RgbImage {
-  const y = luma(image);
-  const own = meanStd(y);
+  return greyImage(image, luminance(image), match);
+}
+
+/** luminanceImage from the image's already computed luminance `own`. */
+function greyImage(image: RgbImage, own: Luminance, match?: { mean: number; std: number }): RgbImage {
   const scale = match && own.std > 1e-6 ? match.std / own.std : 1;
   const mean = match ? match.mean : own.mean;
   return mapPixels(image, (_, i) => {
-    const v = (y[i]! - own.mean) * scale + mean;
+    const v = (own.y[i]! - own.mean) * scale + mean;
     return [v, v, v];
   });
 }
@@ -206,10 +226,11 @@ export function colorSources(
   }
   if (colorMode === "luminance") {
     // Gatys et al. 2016: match the style luminance's mean and spread to the content's.
-    const stats = luminanceStats(content);
+    const own = luminance(content);
+    const stats = { mean: own.mean, std: own.std };
     return {
       content,
-      contentSeen: luminanceImage(content),
+      contentSeen: greyImage(content, own),
       styles: styles.map((s) => ({ ...s, image: luminanceImage(s.image, stats) })),
     };
   }
