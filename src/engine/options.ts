@@ -13,6 +13,21 @@ import { kerasConvName } from "./vgg19-spec.js";
 /** What a caller asks for: the images, plus any options it wants to differ from the defaults. */
 export type StylizeRequest = Partial<StylizeOptions> & Pick<StylizeOptions, "content" | "styles">;
 
+/** What resolveOptions returns: every option given, the loss weights, layers and schedule included. */
+export type ResolvedOptions = StylizeOptions &
+  Required<
+    Pick<
+      StylizeOptions,
+      | "contentWeight"
+      | "styleWeight"
+      | "tvWeight"
+      | "contentLayers"
+      | "styleLayers"
+      | "scales"
+      | "stepsPerScale"
+    >
+  >;
+
 /**
  * Loss weights at strength 0.5. Content 5 and style 100 are jcjohnson/neural-style's, whose objective this
  * one reproduces: Caffe-preprocessed 0..255 input, content MSE, Gram matrices divided by C·H·W compared by
@@ -60,10 +75,11 @@ export const defaultStylizeOptions = {
  * Fills in every default, derives the style weight from `strength` unless given, picks a seed when none
  * is given, and validates, with errors that say which option is wrong and what is allowed. Idempotent.
  */
-export function resolveOptions(request: StylizeRequest): StylizeOptions {
+export function resolveOptions(request: StylizeRequest): ResolvedOptions {
   const merged = { ...defaultStylizeOptions, ...withoutUndefined(request) };
   const preset = QUALITY_PRESETS[merged.quality];
-  const options: StylizeOptions = {
+  // Only scales and stepsPerScale can be missing here (an unknown quality), and validate() says so first.
+  const options = {
     ...merged,
     seed: merged.seed ?? Math.floor(Math.random() * 2 ** 31),
     contentWeight: merged.contentWeight ?? DEFAULT_LOSS_WEIGHTS.content,
@@ -73,7 +89,7 @@ export function resolveOptions(request: StylizeRequest): StylizeOptions {
     styleLayers: merged.styleLayers ?? DEFAULT_STYLE_LAYERS,
     scales: merged.scales ?? preset?.scales,
     stepsPerScale: merged.stepsPerScale ?? preset?.stepsPerScale,
-  };
+  } as ResolvedOptions;
   validate(options);
   return options;
 }
@@ -82,7 +98,7 @@ function withoutUndefined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
 
-function validate(o: StylizeOptions): void {
+function validate(o: ResolvedOptions): void {
   const fail = (message: string): never => {
     throw new RangeError(`invalid stylize options: ${message}`);
   };
@@ -111,25 +127,25 @@ function validate(o: StylizeOptions): void {
   oneOf("init", o.init, INIT_MODES);
   oneOf("colorMode", o.colorMode, COLOR_MODES);
   if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
-  nonNegative("contentWeight", o.contentWeight!);
-  nonNegative("styleWeight", o.styleWeight!);
-  nonNegative("tvWeight", o.tvWeight!);
-  for (const layer of [...o.contentLayers!, ...o.styleLayers!.map((s) => s.layer)]) {
+  nonNegative("contentWeight", o.contentWeight);
+  nonNegative("styleWeight", o.styleWeight);
+  nonNegative("tvWeight", o.tvWeight);
+  for (const layer of [...o.contentLayers, ...o.styleLayers.map((s) => s.layer)]) {
     try {
       kerasConvName(layer);
     } catch (error) {
       fail((error as Error).message);
     }
   }
-  for (const s of o.styleLayers!) nonNegative(`weight of style layer ${s.layer}`, s.weight);
-  if (o.styleLayers!.length === 0) fail("at least one style layer is needed");
+  for (const s of o.styleLayers) nonNegative(`weight of style layer ${s.layer}`, s.weight);
+  if (o.styleLayers.length === 0) fail("at least one style layer is needed");
   integerIn("seed", o.seed, 0, 2 ** 32 - 1);
   if (!(o.styleScale > 0 && o.styleScale <= 8))
     fail(`styleScale must be above 0 and at most 8; got ${o.styleScale}`);
   integerIn("previewEverySteps", o.previewEverySteps, 0, Number.MAX_SAFE_INTEGER);
   nonNegative("previewEverySeconds", o.previewEverySeconds);
-  integerIn("scales", o.scales!, 1, 12);
-  integerIn("stepsPerScale", o.stepsPerScale!, 1, 100_000);
+  integerIn("scales", o.scales, 1, 12);
+  integerIn("stepsPerScale", o.stepsPerScale, 1, 100_000);
 }
 
 function checkImage(name: string, image: StylizeOptions["content"], fail: (m: string) => never): void {

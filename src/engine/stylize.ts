@@ -22,7 +22,7 @@ import type {
   VggWeights,
 } from "./types.js";
 
-export { defaultStylizeOptions, resolveOptions, type StylizeRequest } from "./options.js";
+export { resolveOptions, type StylizeRequest } from "./options.js";
 
 /** Adam's step in pixel values: crowsonkb's 0.02 on a 0..1 scale is 5 here; a little more suits short runs. */
 const ADAM_LEARNING_RATE = 8;
@@ -47,17 +47,12 @@ export async function* stylize(
   const backend = backendChoice.name;
   const images = colorSources(options);
 
-  const spec: ObjectiveSpec = {
-    contentWeight: options.contentWeight!,
-    styleWeight: options.styleWeight!,
-    tvWeight: options.tvWeight!,
-    contentLayers: options.contentLayers!,
-    styleLayers: options.styleLayers!,
-  };
+  const { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers } = options;
+  const spec: ObjectiveSpec = { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers };
   const net = await createStyleNetwork(backendChoice, weights, spec, options.pooling);
   let plan: ScalePlan[];
   try {
-    const schedule = { scales: options.scales!, stepsPerScale: options.stepsPerScale! };
+    const schedule = { scales: options.scales, stepsPerScale: options.stepsPerScale };
     plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings);
   } catch (error) {
     net.dispose();
