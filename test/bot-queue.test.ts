@@ -138,6 +138,8 @@ describe("queue", () => {
     const last = await finished(running);
     expect(descriptionOf(last)).toMatch(/^Cancelled by <@200000000000000001>/);
     expect(last.files).toEqual([]); // the preview is gone with the job
+    // The double records the final edit before the bot has seen Discord's answer and let go of the job.
+    await t.eventually(() => t.bot.jobs.status(ALICE.id).jobs.length === 0);
     expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
 
     const late = t.double.clickButton({
