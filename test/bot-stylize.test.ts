@@ -15,14 +15,15 @@ import {
 
 /**
  * /stylize end to end: a real discord.js client against the loopback Discord double, the real engine
- * in a worker thread on the production CPU path, onnxruntime (tiny VGG weights, 48 px, a couple of dozen
+ * in a worker thread on the production CPU path, onnxruntime (tiny VGG weights, 48 px, 2 scales of 400
  * steps). The other bot tests use the cpu backend.
  */
 
 let t: TestBot;
 beforeAll(async () => {
-  // onnxruntime takes a few ms per step here: enough steps that a run spans several progress edits.
-  t = await startTestBot({ env: { STYLIZE_BACKEND: "onnxruntime" }, engine: { stepsPerScale: 100 } });
+  // onnxruntime takes 1–3 ms per step on this tiny network: enough steps that a run spans several
+  // progress edits (150 ms apart) even on a fast machine (100 steps per scale gave a single edit once).
+  t = await startTestBot({ env: { STYLIZE_BACKEND: "onnxruntime" }, engine: { stepsPerScale: 400 } });
 });
 afterAll(() => t?.close());
 
