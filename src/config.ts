@@ -54,6 +54,11 @@ const EnvSchema = z
     STYLIZE_MAX_SIZE: integer(768, SIZE_LIMITS.min, SIZE_LIMITS.max),
     STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
     STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
+    STYLIZE_JOB_TIMEOUT_MIN: integer(30, 1, 24 * 60),
+    STYLIZE_ENGINE_MAX_MEMORY_MB: integer(8192, 256, 1_048_576),
+    STYLIZE_DELIVERY_DEADLINE_MIN: integer(15, 1, 24 * 60),
+    STYLIZE_SHUTDOWN_GRACE_S: integer(20, 0, 3600),
+    STYLIZE_KEEP_JOBS_DAYS: integer(7, 1, 365),
     STYLIZE_DATA_DIR: optionalText,
     STYLIZE_DB: optionalText,
     LOG_LEVEL: z
@@ -87,7 +92,17 @@ export interface Config {
     readonly perUserLimit: number;
     /** Queued + running jobs over all members. */
     readonly globalCap: number;
+    /** A job running longer than this fails (and its engine process is replaced). */
+    readonly jobTimeoutMs: number;
+    /** An engine process using more resident memory than this is killed (its job fails). */
+    readonly engineMaxRssBytes: number;
+    /** At shutdown, how long running jobs may take to finish before they are handed back to the queue. */
+    readonly shutdownGraceMs: number;
   };
+  /** How long a result (or any job's ending) keeps being retried through a Discord outage. */
+  readonly deliveryDeadlineMs: number;
+  /** Ended jobs, their photos and results are kept this long for the buttons, then deleted. */
+  readonly keepJobsDays: number;
   readonly images: {
     readonly defaultSize: number;
     readonly maxSize: number;
@@ -124,7 +139,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       concurrency: e.STYLIZE_CONCURRENCY,
       perUserLimit: e.STYLIZE_PER_USER_LIMIT,
       globalCap: e.STYLIZE_QUEUE_CAP,
+      jobTimeoutMs: e.STYLIZE_JOB_TIMEOUT_MIN * 60_000,
+      engineMaxRssBytes: e.STYLIZE_ENGINE_MAX_MEMORY_MB * 2 ** 20,
+      shutdownGraceMs: e.STYLIZE_SHUTDOWN_GRACE_S * 1000,
     },
+    deliveryDeadlineMs: e.STYLIZE_DELIVERY_DEADLINE_MIN * 60_000,
+    keepJobsDays: e.STYLIZE_KEEP_JOBS_DAYS,
     images: {
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,

@@ -27,7 +27,7 @@ process.on("unhandledRejection", (reason) =>
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log.info({ signal }, "shutting down");
-    void bot.stop().finally(() => process.exit(0));
+    void bot.stop({ graceMs: config.queue.shutdownGraceMs }).finally(() => process.exit(0));
   });
 }
 

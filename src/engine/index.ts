@@ -13,3 +13,5 @@ export {
 export { fitLongEdge, MIN_SCALE_EDGE, planScales, QUALITY_PRESETS, type Schedule } from "./schedule.js";
 export { stylize } from "./stylize.js";
 export type * from "./types.js";
+export { BACKEND_ORDER, COLOR_MODES, INIT_MODES, OPTIMIZERS, POOLINGS, QUALITIES } from "./types.js";
+export { loadVggWeights } from "./weights/index.js";

@@ -1,43 +1,59 @@
-import type { BackendName, RgbImage, StylizeEvent, StylizeOptions } from "../engine/types.js";
+import type { BackendName, StylizeEvent, StylizeOptions } from "../engine/index.js";
+import type { EncodedImage } from "./events.js";
 
 /**
- * Messages between the bot's event loop and an engine worker thread. Pixel buffers travel as
- * transferables (moved, not copied), so a preview frame costs the bot no serialisation work.
+ * Messages between a job runner and an engine process (engine-host.ts), over Node's IPC channel with the
+ * "advanced" serialization, so byte arrays travel as they are. Images cross as encoded files: the host
+ * decodes the photo and paintings and encodes previews and the result, which keeps pixel work off the
+ * runner's event loop and keeps messages small.
  */
 
-export interface EngineWorkerData {
+export interface EngineHostConfig {
   readonly weightsLocation: string | undefined;
   readonly backend: BackendName | undefined;
+  /** CPU threads of the onnxruntime / wasm backends in this process; undefined = the engine's choice. */
+  readonly threads: number | undefined;
   readonly logLevel: string;
 }
 
-/** What a job asks the engine for; anything left out takes the engine's defaults. */
-export type EngineRequest = Partial<StylizeOptions> & Pick<StylizeOptions, "content" | "styles">;
+/** The engine options of one job, minus the images, which travel encoded. */
+export type EngineOptions = Partial<Omit<StylizeOptions, "content" | "styles">>;
 
-export type ToWorker =
-  | { readonly type: "run"; readonly jobId: string; readonly request: EngineRequest }
+export interface EngineJob {
+  readonly options: EngineOptions;
+  /** Encoded image files (PNG, JPEG, ...). */
+  readonly content: Uint8Array;
+  readonly styles: readonly { readonly image: Uint8Array; readonly weight: number }[];
+  /** Long edge of timelapse frames. */
+  readonly frameEdge: number;
+}
+
+export type EngineEvent =
+  | Extract<StylizeEvent, { type: "start" | "step" }>
+  | {
+      readonly type: "preview";
+      readonly overallStep: number;
+      /** At the result's size, whatever the scale, so previews do not change size. */
+      readonly preview: EncodedImage;
+      /** A small frame for the timelapse. */
+      readonly frame: EncodedImage;
+    }
+  | {
+      readonly type: "done";
+      readonly image: EncodedImage;
+      readonly frame: EncodedImage;
+      readonly elapsedMs: number;
+      readonly totalSteps: number;
+    };
+
+export type ToEngine =
+  | { readonly type: "init"; readonly config: EngineHostConfig }
+  | { readonly type: "run"; readonly jobId: string; readonly job: EngineJob }
   | { readonly type: "cancel"; readonly jobId: string };
 
-export type FromWorker =
+export type FromEngine =
   | { readonly type: "ready"; readonly backend: BackendName }
   | { readonly type: "init-failed"; readonly message: string }
-  | { readonly type: "event"; readonly jobId: string; readonly event: StylizeEvent }
+  | { readonly type: "event"; readonly jobId: string; readonly event: EngineEvent }
   | { readonly type: "failed"; readonly jobId: string; readonly message: string }
   | { readonly type: "cancelled"; readonly jobId: string };
-
-/**
- * A copy of `image` whose pixels own a whole ArrayBuffer, plus that buffer to transfer. Copying keeps the
- * sender's image usable (a job keeps its photo for re-rolls) and never detaches a shared Buffer pool.
- */
-export function transferableCopy(image: RgbImage): { image: RgbImage; transfer: ArrayBuffer[] } {
-  const data = new Uint8Array(image.data);
-  return { image: { data, width: image.width, height: image.height }, transfer: [data.buffer] };
-}
-
-/** The buffer of an image to transfer when it already owns it whole; copies otherwise. */
-export function transferableImage(image: RgbImage): { image: RgbImage; transfer: ArrayBuffer[] } {
-  const { data } = image;
-  const ownsBuffer =
-    data.buffer instanceof ArrayBuffer && data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-  return ownsBuffer ? { image, transfer: [data.buffer as ArrayBuffer] } : transferableCopy(image);
-}
