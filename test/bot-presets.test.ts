@@ -86,7 +86,16 @@ describe("button ids", () => {
 describe("loadConfig", () => {
   it("applies defaults and resolves paths", () => {
     const config = loadConfig({}, "/srv/bot");
-    expect(config.queue).toEqual({ concurrency: 1, perUserLimit: 2, globalCap: 30 });
+    expect(config.queue).toEqual({
+      concurrency: 1,
+      perUserLimit: 2,
+      globalCap: 30,
+      jobTimeoutMs: 30 * 60_000,
+      engineMaxRssBytes: 8192 * 2 ** 20,
+      shutdownGraceMs: 20_000,
+    });
+    expect(config.deliveryDeadlineMs).toBe(15 * 60_000);
+    expect(config.keepJobsDays).toBe(7);
     expect(config.presetsManifest).toBe("/srv/bot/models/paintings.json");
     expect(config.dataDir).toBe("/srv/bot/data");
     expect(config.discordToken).toBeUndefined();

@@ -61,7 +61,11 @@ describe("/stylize", () => {
     expect(embedOf(final).description).toContain("Seed **1234**");
     // Then one new message mentions Alice, links to the result and carries the timelapse.
     const ping = await t.double.waitFor(
-      (r) => r.method === "POST" && r.route.startsWith("/webhooks/") && r.path.includes(sent.token) && r.status < 300,
+      (r) =>
+        r.method === "POST" &&
+        r.route.startsWith("/webhooks/") &&
+        r.path.includes(sent.token) &&
+        r.status < 300,
       { timeoutMs: 30_000 },
     );
     const pingJson = ping.json as { content: string; allowed_mentions: { users: string[] } };
@@ -119,7 +123,11 @@ describe("/stylize", () => {
     expect((await t.bot.jobs.status(ALICE.id)).jobs).toEqual([]);
     const publicLeftovers = [...t.double.messages.values()].filter(
       (m) =>
-        m.interaction?.user.id === ALICE.id && !m.deleted && !m.ephemeral && !m.content && m.edits.length === 0,
+        m.interaction?.user.id === ALICE.id &&
+        !m.deleted &&
+        !m.ephemeral &&
+        !m.content &&
+        m.edits.length === 0,
     );
     expect(publicLeftovers).toEqual([]);
   });

@@ -14,6 +14,7 @@ import {
   type Engine,
   type EngineOptions,
   EnginePool,
+  type JobRunner,
   LocalJobRunner,
 } from "../jobs/index.js";
 import { createLogger, type Logger } from "../log.js";
@@ -21,6 +22,7 @@ import { BlobStore, Store } from "../store/index.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
 import { JobReplies } from "./job-replies.js";
+import { loggableError } from "./loggable-error.js";
 import { prepareFromPresets } from "./prepare-job.js";
 import { PresetCatalog } from "./presets.js";
 import { listenForVotes } from "./votes.js";
@@ -128,9 +130,11 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     // Jobs a restart interrupted continue, and endings not yet told are told, once Discord can hear us.
     void jobs
       .start()
-      .catch((error: unknown) => log.error({ err: error }, "could not take up unfinished jobs"));
+      .catch((error: unknown) =>
+        log.error({ err: loggableError(error) }, "could not take up unfinished jobs"),
+      );
   });
-  client.on(Events.Error, (error) => log.error({ err: error }, "discord client error"));
+  client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 
   return {
@@ -142,7 +146,8 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),
-        (error: unknown) => log.error({ err: error }, "engine not ready; jobs will fail until this is fixed"),
+        (error: unknown) =>
+          log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
       );
       await client.login(config.discordToken);
     },

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DiscordAPIError, HTTPError, RateLimitError } from "discord.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "./loggable-error.js";
 
 /**
  * Sending something a member must see (a result, a refusal, an error) through Discord's bad moments: a 429
@@ -52,7 +53,7 @@ export async function withDiscordRetry<T>(send: () => Promise<T>, options: Retry
       const wait = limited ?? pause;
       if (Date.now() + wait > deadline) throw error;
       options.log.warn(
-        { err: error, attempt, retryInMs: wait, what: options.what },
+        { err: loggableError(error), attempt, retryInMs: wait, what: options.what },
         limited === undefined ? "Discord unavailable; retrying" : "rate limited; retrying",
       );
       await sleep(wait);

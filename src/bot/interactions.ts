@@ -1,6 +1,7 @@
 import type { Interaction } from "discord.js";
 import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
+import { loggableError } from "./loggable-error.js";
 import { replyPrivately } from "./replies.js";
 import { asUserError } from "./user-error.js";
 
@@ -36,15 +37,15 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
       }
     } catch (error) {
       if (!interaction.isRepliable()) {
-        log.error({ err: error }, "interaction handler failed");
+        log.error({ err: loggableError(error) }, "interaction handler failed");
         return;
       }
       const refusal = asUserError(error);
       if (refusal) log.debug({ refusal: refusal.identifier }, "refused");
-      else log.error({ err: error }, "interaction handler failed");
+      else log.error({ err: loggableError(error) }, "interaction handler failed");
       const text = refusal?.message ?? "Sorry — something went wrong on my side. Please try again.";
       await replyPrivately(interaction, text, log).catch((replyError: unknown) =>
-        log.warn({ err: replyError }, "could not tell the member"),
+        log.warn({ err: loggableError(replyError) }, "could not tell the member"),
       );
     }
   };

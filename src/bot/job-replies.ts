@@ -3,6 +3,7 @@ import type { JobEvent, JobRecord, JobRunner } from "../jobs/index.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
 import { JobReply } from "./job-reply.js";
+import { loggableError } from "./loggable-error.js";
 import type { PresetCatalog } from "./presets.js";
 import { ReplyTarget, type ReplyTo, ReplyToSchema } from "./reply-target.js";
 
@@ -65,7 +66,7 @@ export class JobReplies {
   async #create(jobId: string): Promise<JobReply | undefined> {
     const { runner, log } = this.#options;
     const job = await runner.get(jobId).catch((error: unknown) => {
-      log.error({ err: error, jobId }, "could not read the job to reply to it");
+      log.error({ err: loggableError(error), jobId }, "could not read the job to reply to it");
       return undefined;
     });
     const replyTo = ReplyToSchema.safeParse(job?.replyTo);

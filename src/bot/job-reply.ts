@@ -6,6 +6,7 @@ import type { EncodedImage, JobEvent, JobRecord, JobRunner, StopReason } from ".
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
 import { withDiscordRetry } from "./discord-retry.js";
+import { loggableError } from "./loggable-error.js";
 import type { Preset } from "./presets.js";
 import type { ReplyTarget } from "./reply-target.js";
 import { ThrottledEditor } from "./throttled-editor.js";
@@ -122,7 +123,7 @@ export class JobReply {
       await deliver();
     } catch (error) {
       log.error(
-        { err: error, what },
+        { err: loggableError(error), what },
         "could not tell the member how the job ended; it is retried at the next start",
       );
     } finally {
@@ -144,15 +145,17 @@ export class JobReply {
       image.width !== event.image.width
         ? `Shrunk to ${image.width}×${image.height} to fit Discord's upload limit.`
         : undefined;
-    await this.#deliver(doneView(this.#view, { image, totalMs: event.totalMs, note }));
+    const done = doneView(this.#view, { image, totalMs: event.totalMs, note });
+    await this.#deliver(done);
     this.#recordResult();
     await this.#options.runner.markReported(job.id);
-    // The ping is a courtesy on top of a delivered result: bounded, and never a reason to deliver again.
+    // The timelapse and the ping are a courtesy on top of a delivered result: bounded, never a reason to
+    // deliver it again.
     const animation = await Promise.race([
       this.#timelapseReady,
       sleep(TIMELAPSE_WAIT_MS).then(() => undefined),
     ]);
-    const files =
+    const timelapse =
       animation && animation.data.length <= limit
         ? [
             new AttachmentBuilder(animation.data, {
@@ -161,14 +164,16 @@ export class JobReply {
             }),
           ]
         : [];
-    await withDiscordRetry(
-      () => target.ping({ content: readyPing(this.#view, this.#messageLink()), files }),
-      {
-        deadlineMs: 60_000,
-        log,
-        what: "ready ping",
-      },
-    ).catch((error: unknown) => log.warn({ err: error }, "could not send the ready ping"));
+    // A result that had to go out as a new message already mentioned the member: no second message.
+    const send = target.inOwnMessage
+      ? () =>
+          timelapse.length > 0
+            ? target.edit({ ...done, files: [...done.files, ...timelapse] })
+            : Promise.resolve()
+      : () => target.ping({ content: readyPing(this.#view, this.#messageLink()), files: timelapse });
+    await withDiscordRetry(send, { deadlineMs: 60_000, log, what: "ready ping" }).catch((error: unknown) =>
+      log.warn({ err: loggableError(error) }, "could not send the ready ping"),
+    );
   }
 
   /** The delivered result is what members vote on, in guilds. */
@@ -187,7 +192,7 @@ export class JobReply {
         createdAt: Date.now(),
       });
     } catch (error) {
-      log.warn({ err: error }, "could not record the delivered result");
+      log.warn({ err: loggableError(error) }, "could not record the delivered result");
     }
   }
 

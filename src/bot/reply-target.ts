@@ -8,6 +8,7 @@ import {
 import { z } from "zod";
 import type { Logger } from "../log.js";
 import { isTransient, rateLimitDelayMs } from "./discord-retry.js";
+import { loggableError } from "./loggable-error.js";
 import type { ReplyPayload } from "./views.js";
 
 /**
@@ -50,6 +51,7 @@ export class ReplyTarget {
   readonly #log: Logger;
   #messageId: string | undefined;
   #viaChannel: boolean;
+  #ownMessage = false;
 
   constructor(client: Client, to: ReplyTo, userId: string, log: Logger) {
     this.#client = client;
@@ -62,6 +64,11 @@ export class ReplyTarget {
 
   get messageId(): string | undefined {
     return this.#messageId;
+  }
+
+  /** Whether the reply now lives in a message the bot posted itself, which mentioned the member. */
+  get inOwnMessage(): boolean {
+    return this.#ownMessage;
   }
 
   get channelId(): string {
@@ -133,12 +140,16 @@ export class ReplyTarget {
     const channel = await this.#channel();
     if (this.#messageId) {
       try {
+        // The bot's own post can be edited; an interaction's reply usually cannot (403 50005).
         await channel.messages.edit(this.#messageId, payload);
         return;
       } catch (error) {
         if (rateLimitDelayMs(error) !== undefined || isTransient(error)) throw error;
         // Not ours to edit (or gone): post a fresh message below instead.
-        this.#log.info({ err: error }, "cannot edit the reply in the channel; posting a new message");
+        this.#log.info(
+          { err: loggableError(error) },
+          "cannot edit the reply in the channel; posting a new message",
+        );
         this.#messageId = undefined;
       }
     }
@@ -148,5 +159,6 @@ export class ReplyTarget {
       allowedMentions: { users: [this.#userId] },
     });
     this.#messageId = message.id;
+    this.#ownMessage = true;
   }
 }

@@ -1,5 +1,6 @@
 import type { Logger } from "../log.js";
 import { rateLimitDelayMs } from "./discord-retry.js";
+import { loggableError } from "./loggable-error.js";
 
 /**
  * Edits one message at most once per interval with progress updates. They are coalesced: only the newest
@@ -63,7 +64,7 @@ export class ThrottledEditor<P> {
       } catch (error) {
         const delay = rateLimitDelayMs(error);
         if (delay === undefined) {
-          this.#log.warn({ err: error }, "progress update failed; dropped");
+          this.#log.warn({ err: loggableError(error) }, "progress update failed; dropped");
         } else {
           this.dropped++;
           this.#blockedUntil = Date.now() + delay;

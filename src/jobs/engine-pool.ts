@@ -38,6 +38,11 @@ export class EnginePool {
     return this.#slots.length;
   }
 
+  /** The engine processes' ids (undefined for a slot whose process is not running), for health checks. */
+  pids(): (number | undefined)[] {
+    return this.#slots.map((slot) => slot.pid);
+  }
+
   /** Starts every process now so the first job doesn't pay for loading weights. */
   async warmUp(): Promise<BackendName> {
     const backends = await Promise.all(this.#slots.map((slot) => slot.ready()));
