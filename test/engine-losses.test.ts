@@ -5,10 +5,10 @@ import { blendGrams, gramMatrix } from "../src/engine/gram.js";
 import {
   computeTargets,
   disposeTargets,
-  type ObjectiveSpec,
   styleTransferObjective,
   totalVariation,
 } from "../src/engine/losses.js";
+import type { ObjectiveSpec } from "../src/engine/objective.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
 import { Vgg19Features } from "../src/engine/vgg19.js";
 import { patternImage, relativeError, stripesImage } from "./engine-helpers.js";

@@ -1,14 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { GradientMode } from "./fast-grad.js";
-import {
-  computeTargets,
-  disposeTargets,
-  type Objective,
-  type ObjectiveSpec,
-  objectiveLayers,
-  styleTransferObjective,
-} from "./losses.js";
+import { computeTargets, disposeTargets, type Objective, styleTransferObjective } from "./losses.js";
 import type { ScaleObjective, StyleNetwork } from "./network.js";
+import { type ObjectiveSpec, objectiveLayers } from "./objective.js";
 import { imageToTensor } from "./tensor-image.js";
 import type { Pooling, RgbImage, StyleSource, VggWeights } from "./types.js";
 import { Vgg19Features } from "./vgg19.js";

@@ -1,7 +1,12 @@
-import { type ObjectiveSpec, objectiveLayers } from "../losses.js";
+import { type ObjectiveSpec, objectiveLayers } from "../objective.js";
 import type { LayerName, Pooling, VggWeights } from "../types.js";
-import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf } from "../vgg19.js";
-import { kerasConvName, type VggConvSpec } from "../vgg19-spec.js";
+import {
+  CAFFE_MEAN_BGR,
+  checkedConvs,
+  downsamplingsOf,
+  kerasConvName,
+  type VggConvSpec,
+} from "../vgg19-spec.js";
 import { GraphBuilder, type Value } from "./graph-builder.js";
 
 /**
