@@ -7,7 +7,7 @@ import type { ObjectiveSpec } from "../src/engine/objective.js";
 import { OrtNetwork } from "../src/engine/onnx/ort-network.js";
 import { Adam } from "../src/engine/optimizers/adam.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
-import { TfjsNetwork } from "../src/engine/tfjs-network.js";
+import { TfjsNetwork } from "../src/engine/tfjs/tfjs-network.js";
 import type { Pooling, RgbImage } from "../src/engine/types.js";
 import { patternImage, relativeError, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";

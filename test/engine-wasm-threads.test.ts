@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
- * The wasm backend on tfjs-backend-wasm's threaded build (src/engine/wasm-threads.ts). Backends and their
+ * The wasm backend on tfjs-backend-wasm's threaded build (src/engine/tfjs/wasm-threads.ts). Backends and their
  * pthread workers are process-global, so each case runs in a fresh Node process on the compiled engine
  * (`npm test` builds first), and checks that the process then exits by itself: a pthread worker left
  * holding the event loop would hang the CLI, the bench and CI.
@@ -70,8 +70,8 @@ function runChild(script: string, env: Record<string, string>, execArgv: string[
 const CONV_SCRIPT = `
   const tf = await import("@tensorflow/tfjs-core");
   await import("@tensorflow/tfjs-backend-cpu");
-  await import(${dist("src/engine/gradients.js")});
-  const { constantConv } = await import(${dist("src/engine/fast-grad.js")});
+  await import(${dist("src/engine/tfjs/gradients.js")});
+  const { constantConv } = await import(${dist("src/engine/tfjs/fast-grad.js")});
   const { initBackend, releaseBackend } = await import(${dist("src/engine/backend.js")});
   const { createLogger } = await import(${dist("src/log.js")});
   const log = createLogger();
@@ -162,7 +162,7 @@ describe("threaded wasm backend", () => {
 
   it("a threaded start that times out leaves no worker behind", async () => {
     const run = await runChild(
-      `const { createThreadedWasmBackend } = await import(${dist("src/engine/wasm-threads.js")});
+      `const { createThreadedWasmBackend } = await import(${dist("src/engine/tfjs/wasm-threads.js")});
        const error = await createThreadedWasmBackend(2, { timeoutMs: 1 }).then(() => "", (e) => e.message);
        console.log("RESULT " + JSON.stringify({ error }));`,
       {},

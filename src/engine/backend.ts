@@ -4,8 +4,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Logger } from "../log.js";
 import { loadOnnxRuntime } from "./onnx/runtime.js";
+import { MAX_WASM_THREADS, registerThreadedWasm } from "./tfjs/wasm-threads.js";
 import { BACKEND_ORDER, type BackendName } from "./types.js";
-import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
 
 /**
  * Picks the fastest backend this machine can run: native TensorFlow on the GPU → native TensorFlow on the
@@ -13,7 +13,7 @@ import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
  * dependencies (tfjs-node's install downloads libtensorflow, which fails offline), so each candidate is
  * tried and, when it cannot load, the reason is kept for the log. On onnxruntime the objective runs in
  * onnxruntime's own graphs and tfjs keeps only the image and optimiser state, on stock wasm. The wasm
- * backend runs tfjs-backend-wasm's threaded build on up to two cores (./wasm-threads.ts), falling back to
+ * backend runs tfjs-backend-wasm's threaded build on up to two cores (./tfjs/wasm-threads.ts), falling back to
  * the stock single-threaded build when the threaded one cannot load.
  */
 

@@ -2,7 +2,7 @@ import type { BackendChoice } from "./backend.js";
 import type { StyleNetwork } from "./network.js";
 import type { ObjectiveSpec } from "./objective.js";
 import { OrtNetwork } from "./onnx/ort-network.js";
-import { TfjsNetwork } from "./tfjs-network.js";
+import { TfjsNetwork } from "./tfjs/tfjs-network.js";
 import type { Pooling, VggWeights } from "./types.js";
 
 /**

@@ -3,7 +3,7 @@ import type { RgbImage, StyleSource } from "./types.js";
 
 /**
  * The style-transfer objective behind one interface, whatever computes it: tfjs with autodiff
- * (./tfjs-network.ts) or onnxruntime with the backward pass written as ops (./onnx/ort-network.ts). The
+ * (./tfjs/tfjs-network.ts) or onnxruntime with the backward pass written as ops (./onnx/ort-network.ts). The
  * optimisers and the multi-scale loop (./stylize.ts) see only this; ./create-network.ts picks one.
  */
 

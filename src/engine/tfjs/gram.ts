@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { styleShares } from "../objective.js";
 import { type GradientMode, gramProduct } from "./fast-grad.js";
-import { styleShares } from "./objective.js";
 
 /**
  * The Gram matrix of a feature map [1, H, W, C] divided by C·H·W (as jcjohnson/neural-style does), so that

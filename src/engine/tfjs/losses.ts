@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { ObjectiveSpec } from "../objective.js";
+import type { LayerName } from "../types.js";
 import { blendGrams, gramMatrix } from "./gram.js";
-import type { ObjectiveSpec } from "./objective.js";
-import type { LayerName } from "./types.js";
 import type { Vgg19Features } from "./vgg19.js";
 
 /**

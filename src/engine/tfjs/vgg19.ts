@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { LayerName, Pooling, VggWeights } from "../types.js";
+import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf, type VggConvSpec } from "../vgg19-spec.js";
 import { type ConstantConv, constantConv, type GradientMode, gradientModeFor } from "./fast-grad.js";
-import type { LayerName, Pooling, VggWeights } from "./types.js";
-import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf, type VggConvSpec } from "./vgg19-spec.js";
 
 export interface Vgg19Options {
   /** Feature layers to return, e.g. `relu1_1`, `relu4_2`, `conv5_1`. The network stops after the deepest. */
