@@ -3,23 +3,23 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { downloadFile, sidecarPath, type Verification } from "../src/engine/weights/download.js";
+import { decodeImage, isImageInputError } from "../src/images/index.js";
+import { downloadFile, sidecarPath, type Verification } from "../src/models/download.js";
 import {
   ManifestError,
   type ModelFile,
   type ModelManifest,
   readManifests,
   selectFiles,
-} from "../src/engine/weights/manifest.js";
-import { manifestsDir, modelsDir } from "../src/engine/weights/paths.js";
-import { decodeImage, isImageInputError } from "../src/images/index.js";
+} from "../src/models/manifest.js";
+import { manifestsDir, modelsDir } from "../src/models/paths.js";
 
 /**
  * `npm run models [-- --only <name>…]`: fetch every file listed in models/*.json into the models dir,
  * one progress bar per file, then a summary. Files already present and verified are skipped, and an
  * interrupted run resumes where it stopped. Files with a published checksum are checked against it;
  * files declaring `"verify": "image"` must decode as an image, and their sha256 is recorded next to them
- * (see manifest.ts for the rule).
+ * (see src/models/manifest.ts for the rule).
  */
 
 /** The engine cannot run without these, so they are fetched before anything else (e.g. the paintings). */

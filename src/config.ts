@@ -4,7 +4,7 @@ import { z } from "zod";
 import { parseBackendName } from "./engine/backend.js";
 import { SIZE_LIMITS } from "./engine/options.js";
 import type { BackendName } from "./engine/types.js";
-import { modelsDir as resolveModelsDir } from "./engine/weights/paths.js";
+import { modelsDir as resolveModelsDir } from "./models/paths.js";
 
 /**
  * The bot's configuration, read once at start from the environment (and `.env`, loaded by main.ts) and

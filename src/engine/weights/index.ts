@@ -1,16 +1,16 @@
 import { readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { parseManifest } from "../../models/manifest.js";
+import { manifestsDir, modelsDir } from "../../models/paths.js";
 import type { VggWeights } from "../types.js";
 import { InvalidWeightsError } from "./assemble.js";
 import { loadKerasH5 } from "./keras-h5.js";
-import { parseManifest } from "./manifest.js";
-import { manifestsDir, modelsDir } from "./paths.js";
 import { loadTfjsLayers } from "./tfjs-layers.js";
 
+export { manifestsDir, modelsDir, repoRoot } from "../../models/paths.js";
 export { InvalidWeightsError } from "./assemble.js";
 export { loadKerasH5 } from "./keras-h5.js";
-export { manifestsDir, modelsDir, repoRoot } from "./paths.js";
 export { loadTfjsLayers } from "./tfjs-layers.js";
 
 /** The file `npm run models` downloads for the engine: entry `vgg19-notop` of models/vgg19.json. */

@@ -10,8 +10,8 @@ import {
   parseManifest,
   readManifests,
   selectFiles,
-} from "../src/engine/weights/manifest.js";
-import { manifestsDir, modelsDir, repoRoot } from "../src/engine/weights/paths.js";
+} from "../src/models/manifest.js";
+import { manifestsDir, modelsDir, repoRoot } from "../src/models/paths.js";
 
 let dir: string;
 beforeAll(async () => {
