@@ -13,7 +13,7 @@ let main: string;
 let emptyDir: string;
 
 beforeAll(async () => {
-  main = await bundleForNode(path.resolve("src/bot/main.ts"), "bot-main");
+  main = await bundleForNode(path.resolve("src/main.ts"), "bot-main");
   emptyDir = await mkdtemp(path.join(tmpdir(), "stylize-main-")); // no .env here
 });
 afterAll(async () => {

@@ -1,7 +1,7 @@
-import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
-import { createLogger } from "../log.js";
-import { createBot } from "./create-bot.js";
-import { loggableError } from "./loggable-error.js";
+import { createBot } from "./bot/create-bot.js";
+import { loggableError } from "./bot/loggable-error.js";
+import { exitWithMessage as fail, loadConfigOrExit } from "./config.js";
+import { createLogger } from "./log.js";
 
 /** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
 
