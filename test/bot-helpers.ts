@@ -162,6 +162,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ...options.env,
   });
   const bot = await createBot(config, {
+    commands,
     clientOptions: { rest: { api: double.apiBase } },
     workerScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },

@@ -6,7 +6,6 @@ import {
   Partials,
   type RateLimitData,
 } from "discord.js";
-import { commands as defaultCommands } from "../../commands/index.js";
 import type { Config } from "../config.js";
 import type { StylizeOptions } from "../engine/types.js";
 import { createLogger, type Logger } from "../log.js";
@@ -33,7 +32,8 @@ export interface BotOptions {
   readonly engine?: Engine & { warmUp?(): Promise<unknown>; close?(): Promise<void> };
   readonly workerScript?: URL | string;
   readonly engineOverrides?: Partial<StylizeOptions>;
-  readonly commands?: readonly Command[];
+  /** The slash commands to answer; the entry point (src/main.ts) hands over commands/index.ts's. */
+  readonly commands: readonly Command[];
 }
 
 export interface Bot {
@@ -52,7 +52,7 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
 }
 
-export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
+export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const store = Store.open(config.databaseFile);
   const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
@@ -103,7 +103,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     rest: { rejectOnRateLimit: rejectMessageEditsOnRateLimit, ...options.clientOptions?.rest },
   });
   const context: BotContext = { config, jobs, presets, store, log };
-  const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
+  const handleInteraction = createInteractionHandler(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   listenForVotes(client, store, log.child({ component: "votes" }));
   client.once(Events.ClientReady, (ready) => {
