@@ -1,7 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs-core";
-import { type BackendChoice, initBackend, parseBackendName, releaseBackend } from "../src/engine/backend.js";
+import { configOrExit, loadEngineConfig } from "../src/config.js";
+import { type BackendChoice, initBackend, releaseBackend } from "../src/engine/backend.js";
 import { createStyleNetwork } from "../src/engine/create-network.js";
 import type { StyleNetwork } from "../src/engine/network.js";
 import type { ObjectiveSpec } from "../src/engine/objective.js";
@@ -21,7 +22,7 @@ import { createLogger } from "../src/log.js";
  *
  * Times one Gatys optimisation step (VGG19 conv1_1..conv5_1 forward, input gradient, Adam update) on
  * square images, with full-size random VGG19 weights (timing does not depend on their values), on the
- * backend the engine picks (or STYLIZE_BACKEND). Per size it prints ms/step, GFLOP/s (analytic conv
+ * backend the engine picks (or STYLIZE_BACKEND; STYLIZE_THREADS sets its threads). Per size it prints ms/step, GFLOP/s (analytic conv
  * FLOPs: forward + input gradient), % of the machine's fp32 peak (--peak, GFLOP/s) and peak RSS, and the
  * ratio engine ÷ baseline, the baseline timed in alternation with the engine in the same run so that
  * both see the same machine load.
@@ -150,7 +151,8 @@ function makeBaseline(size: number, unavailable?: string): Promise<Baseline> | B
 
 async function main(): Promise<void> {
   const log = createLogger({ level: "warn" });
-  const backend = await initBackend({ forced: parseBackendName(process.env.STYLIZE_BACKEND), log });
+  const config = configOrExit(() => loadEngineConfig());
+  const backend = await initBackend({ forced: config.backend, threads: config.threads, log });
   const threads =
     backend.threads === undefined ? "" : ` (${backend.threads} thread${backend.threads > 1 ? "s" : ""})`;
   console.log(

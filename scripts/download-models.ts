@@ -3,6 +3,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
+import { loadEngineConfig } from "../src/config.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
 import { downloadFile, sidecarPath, type Verification } from "../src/models/download.js";
 import {
@@ -12,7 +13,7 @@ import {
   readManifests,
   selectFiles,
 } from "../src/models/manifest.js";
-import { manifestsDir, modelsDir } from "../src/models/paths.js";
+import { manifestsDir } from "../src/models/paths.js";
 
 /**
  * `npm run models [-- --only <name>…]`: fetch every file listed in models/*.json into the models dir,
@@ -57,8 +58,14 @@ async function verifyImageFile(file: string): Promise<void> {
   }
 }
 
-/** Runs the command for `argv` (as in process.argv) and resolves to the exit code. */
-export async function runModelsCommand(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command for `argv` (as in process.argv) and resolves to the exit code. Files go to the models
+ * dir of the configuration (STYLIZE_MODELS_DIR or models/weights).
+ */
+export async function runModelsCommand(
+  argv: readonly string[],
+  target = loadEngineConfig().modelsDir,
+): Promise<number> {
   const options = new Command("npm run models --")
     .description("Download the model files listed in models/*.json (verified by checksum, resumable).")
     .option("--only <names...>", "only these files or manifests, e.g. --only vgg19-notop")
@@ -66,7 +73,6 @@ export async function runModelsCommand(argv: readonly string[]): Promise<number>
     .parse(argv)
     .opts<{ only?: string[]; manifests: string }>();
 
-  const target = modelsDir();
   const files = selectFiles(inDownloadOrder(await readManifests(options.manifests)), options.only ?? []);
   console.log(`Downloading ${files.length} model file(s) into ${target}`);
 

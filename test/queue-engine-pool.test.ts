@@ -57,7 +57,7 @@ function pool(weightsLocation = "ok") {
     script,
     log,
     cancelGraceMs: 300,
-    workerData: { weightsLocation, backend: "cpu", logLevel: "silent" },
+    workerData: { weightsLocation, backend: "cpu", threads: 1, logLevel: "silent" },
   });
 }
 

@@ -67,6 +67,7 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       workerData: {
         weightsLocation: config.weightsLocation,
         backend: config.backend,
+        threads: config.threads,
         logLevel: config.logLevel,
       },
     });

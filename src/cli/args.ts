@@ -2,6 +2,7 @@ import { Command, InvalidArgumentError, Option } from "commander";
 import { defaultStylizeOptions as defaults, SIZE_LIMITS } from "../engine/options.js";
 import {
   BACKEND_ORDER,
+  type BackendName,
   type ColorMode,
   INIT_MODES,
   type InitMode,
@@ -33,7 +34,7 @@ export interface CliRequest {
   readonly styleLayers: readonly string[] | undefined;
   readonly stepsPerScale: number | undefined;
   readonly scales: number | undefined;
-  readonly backend: string | undefined;
+  readonly backend: BackendName | undefined;
   readonly quiet: boolean;
 }
 

@@ -1,6 +1,6 @@
 import os from "node:os";
 import { Worker } from "node:worker_threads";
-import type { BackendName, StylizeEvent } from "../engine/types.js";
+import type { BackendName, StylizeEvent, ThreadSetting } from "../engine/index.js";
 import type { Logger } from "../log.js";
 import {
   type EngineRequest,
@@ -66,7 +66,7 @@ class EngineSlot {
 
   constructor(
     private readonly options: EnginePoolOptions,
-    private readonly env: NodeJS.ProcessEnv,
+    private readonly workerData: EngineWorkerData,
   ) {}
 
   /** Starts the worker if needed and resolves once its weights and backend are loaded. */
@@ -76,10 +76,7 @@ class EngineSlot {
   }
 
   #spawn(): Promise<BackendName> {
-    const worker = new Worker(this.options.script ?? DEFAULT_SCRIPT, {
-      workerData: this.options.workerData,
-      env: this.env,
-    });
+    const worker = new Worker(this.options.script ?? DEFAULT_SCRIPT, { workerData: this.workerData });
     this.#worker = worker;
     return new Promise<BackendName>((resolve, reject) => {
       let started = false;
@@ -202,8 +199,11 @@ export class EnginePool {
   readonly #slots: EngineSlot[];
 
   constructor(options: EnginePoolOptions) {
-    const env = workerEnv(options.size);
-    this.#slots = Array.from({ length: options.size }, () => new EngineSlot(options, env));
+    const workerData = {
+      ...options.workerData,
+      threads: threadsPerWorker(options.workerData.threads, options.size),
+    };
+    this.#slots = Array.from({ length: options.size }, () => new EngineSlot(options, workerData));
   }
 
   /** Start every worker now so the first job doesn't pay for loading weights. */
@@ -237,9 +237,7 @@ export class EnginePool {
  * Shares the cores between the workers: each one's CPU backend (onnxruntime or wasm) gets cores ÷ workers
  * threads unless STYLIZE_THREADS says otherwise, so that concurrent jobs do not oversubscribe the CPU.
  */
-function workerEnv(workers: number): NodeJS.ProcessEnv {
-  const configured = process.env.STYLIZE_THREADS?.trim();
-  if (configured && configured !== "auto") return process.env;
-  const threads = Math.max(1, Math.floor(os.availableParallelism() / workers));
-  return { ...process.env, STYLIZE_THREADS: String(threads) };
+function threadsPerWorker(configured: ThreadSetting, workers: number): ThreadSetting {
+  if (configured !== "auto") return configured;
+  return Math.max(1, Math.floor(os.availableParallelism() / workers));
 }

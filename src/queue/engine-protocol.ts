@@ -1,13 +1,16 @@
-import type { BackendName, RgbImage, StylizeEvent, StylizeOptions } from "../engine/types.js";
+import type { BackendName, RgbImage, StylizeEvent, StylizeOptions, ThreadSetting } from "../engine/index.js";
 
 /**
  * Messages between the bot's event loop and an engine worker thread. Pixel buffers travel as
  * transferables (moved, not copied), so a preview frame costs the bot no serialisation work.
  */
 
+/** The engine's configuration, handed over by the bot (the worker reads no environment). */
 export interface EngineWorkerData {
-  readonly weightsLocation: string | undefined;
+  readonly weightsLocation: string;
   readonly backend: BackendName | undefined;
+  /** The pool turns "auto" into this worker's share of the cores. */
+  readonly threads: ThreadSetting;
   readonly logLevel: string;
 }
 

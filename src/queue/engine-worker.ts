@@ -61,7 +61,7 @@ async function main(): Promise<void> {
   try {
     // In this order: the tfjs-folder loader decodes weights with tfjs, which needs the backend ready
     // (wasm initialises asynchronously).
-    const backend = await initBackend({ forced: config.backend, log });
+    const backend = await initBackend({ forced: config.backend, threads: config.threads, log });
     weights = await loadVggWeights(config.weightsLocation);
     post({ type: "ready", backend: backend.name });
   } catch (error) {
