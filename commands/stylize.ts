@@ -9,7 +9,7 @@ import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../sr
 import { describePreset, PresetUnavailableError } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
 import { refuseJobHere, startJob } from "../src/bot/start-job.js";
-import { QUALITIES, type Quality, type RgbImage } from "../src/engine/types.js";
+import { QUALITIES, type Quality, type RgbImage } from "../src/engine/index.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
 
 /** Discord's own bounds for the size option; the configured maximum is checked when the command runs. */

@@ -7,7 +7,7 @@ import {
   type RateLimitData,
 } from "discord.js";
 import type { Config } from "../config.js";
-import type { StylizeOptions } from "../engine/types.js";
+import type { StylizeOptions } from "../engine/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { EnginePool } from "../queue/engine-pool.js";
 import { Store } from "../store/index.js";

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises"
 import path from "node:path";
 import sharp from "sharp";
 import { z } from "zod";
-import { QUALITIES } from "../engine/types.js";
+import { QUALITIES } from "../engine/index.js";
 import { encodeImage } from "../images/index.js";
 import { toRgbImage } from "../images/raw.js";
 import type { Logger } from "../log.js";

@@ -1,4 +1,4 @@
-import type { RgbImage, ScalePlan, StylizeEvent, StylizeOptions } from "../engine/types.js";
+import type { RgbImage, ScalePlan, StylizeEvent, StylizeOptions } from "../engine/index.js";
 import {
   encodeAnimation,
   encodeImage,

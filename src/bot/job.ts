@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import type { Quality, RgbImage } from "../engine/types.js";
+import type { Quality, RgbImage } from "../engine/index.js";
 import type { QueuedJob } from "../queue/fair-queue.js";
 
 /** What a member asked for; everything needed to run (or re-run) a job besides the photo. */

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { decodeImage, encodeImage, resizeImage, scaleToLongEdge } from "../images/index.js";
 import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../models/manifest.js";
 import { communityKey, type GuildPreset, parseCommunityKey, type Store } from "../store/index.js";

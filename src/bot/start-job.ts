@@ -1,5 +1,5 @@
 import type { RepliableInteraction } from "discord.js";
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { QueueLimitError } from "../queue/fair-queue.js";
 import type { GuildSettings } from "../store/index.js";
 import type { BotContext } from "./command.js";

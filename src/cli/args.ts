@@ -1,9 +1,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { defaultStylizeOptions as defaults, SIZE_LIMITS } from "../engine/options.js";
 import {
   BACKEND_ORDER,
   type BackendName,
   type ColorMode,
+  defaultStylizeOptions as defaults,
   INIT_MODES,
   type InitMode,
   OPTIMIZERS,
@@ -12,7 +12,8 @@ import {
   type Pooling,
   QUALITIES,
   type Quality,
-} from "../engine/types.js";
+  SIZE_LIMITS,
+} from "../engine/index.js";
 
 /** What the `stylize` command line asks for, validated and typed; no I/O happens here. */
 export interface CliRequest {

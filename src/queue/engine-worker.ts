@@ -1,8 +1,5 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { initBackend } from "../engine/backend.js";
-import { stylize } from "../engine/stylize.js";
-import type { StylizeEvent, VggWeights } from "../engine/types.js";
-import { loadVggWeights } from "../engine/weights/index.js";
+import { initBackend, loadVggWeights, type StylizeEvent, stylize, type VggWeights } from "../engine/index.js";
 import { createLogger } from "../log.js";
 import {
   type EngineRequest,

@@ -1,4 +1,4 @@
-import type { Quality, ScalePlan } from "../engine/types.js";
+import type { Quality, ScalePlan } from "../engine/index.js";
 
 /**
  * Learns how fast the engine really is, so queue ETAs come from measured step rates rather than guesses.
