@@ -16,7 +16,8 @@
  * - No import cycles anywhere, type-only imports included.
  */
 
-const DISCORD = ["^node_modules/discord\\.js/", "^node_modules/@discordjs/"];
+// Anywhere a node_modules may be (a symlinked or hoisted one resolves outside the repo).
+const DISCORD = ["(^|/)node_modules/(discord\\.js|@discordjs/[^/]+)/"];
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
