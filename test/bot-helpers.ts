@@ -159,6 +159,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     ...options.env,
   });
   const bot = await createBot(config, {
+    commands,
     clientOptions: { rest: { api: double.apiBase } },
     engineScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },

@@ -7,7 +7,6 @@ import {
   Partials,
   type RateLimitData,
 } from "discord.js";
-import { commands as defaultCommands } from "../../commands/index.js";
 import type { Config } from "../config.js";
 import {
   DEFAULT_ENGINE_SCRIPT,
@@ -41,7 +40,8 @@ export interface BotOptions {
   readonly engineScript?: string | URL;
   /** Engine options every job gets (tests shorten the schedule this way). */
   readonly engineOverrides?: EngineOptions;
-  readonly commands?: readonly Command[];
+  /** The slash commands to answer; the entry point (src/main.ts) hands over commands/index.ts's. */
+  readonly commands: readonly Command[];
 }
 
 export interface Bot {
@@ -61,7 +61,7 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
 }
 
-export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
+export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
   const store = Store.open(config.databaseFile, {
@@ -81,7 +81,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       config: {
         weightsLocation: config.weightsLocation,
         backend: config.backend,
-        threads: undefined,
+        threads: config.threads,
         logLevel: config.logLevel,
       },
     });
@@ -119,7 +119,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     deliveryDeadlineMs: config.deliveryDeadlineMs,
   });
   const context: BotContext = { config, jobs, presets, store, log };
-  const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
+  const handleInteraction = createInteractionHandler(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   listenForVotes(client, store, log.child({ component: "votes" }));
   client.once(Events.ClientReady, (ready) => {

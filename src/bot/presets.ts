@@ -1,9 +1,9 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type { RgbImage } from "../engine/types.js";
-import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../engine/weights/manifest.js";
+import type { RgbImage } from "../engine/index.js";
 import { decodeImage, encodeImage, resizeImage, scaleToLongEdge } from "../images/index.js";
+import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../models/manifest.js";
 import { communityKey, type GuildPreset, parseCommunityKey, type Store } from "../store/index.js";
 import { UserError } from "./user-error.js";
 

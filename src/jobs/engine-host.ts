@@ -91,7 +91,7 @@ async function serve(config: EngineHostConfig): Promise<void> {
   let weights: VggWeights;
   try {
     // In this order: the tfjs-folder loader decodes weights with tfjs, which needs the backend ready.
-    const backend = await initBackend({ forced: config.backend, log });
+    const backend = await initBackend({ forced: config.backend, threads: config.threads, log });
     weights = await loadVggWeights(config.weightsLocation);
     post({ type: "ready", backend: backend.name });
   } catch (error) {

@@ -1,5 +1,5 @@
 import os from "node:os";
-import type { BackendName } from "../engine/index.js";
+import type { BackendName, ThreadSetting } from "../engine/index.js";
 import {
   type EngineDone,
   EngineProcess,
@@ -15,8 +15,8 @@ import type { EngineHostConfig, EngineJob } from "./engine-protocol.js";
 
 export interface EnginePoolOptions extends Omit<EngineProcessOptions, "config"> {
   readonly size: number;
-  /** `threads` undefined = share the cores between the slots. */
-  readonly config: EngineHostConfig;
+  /** `threads: "auto"` shares the cores between the slots. */
+  readonly config: Omit<EngineHostConfig, "threads"> & { readonly threads: ThreadSetting };
 }
 
 export const DEFAULT_ENGINE_SCRIPT = new URL("./engine-host.js", import.meta.url);
@@ -26,8 +26,9 @@ export class EnginePool {
 
   constructor(options: EnginePoolOptions) {
     // Concurrent jobs must not oversubscribe the CPU: each process gets cores ÷ slots unless configured.
+    const { threads: setting } = options.config;
     const threads =
-      options.config.threads ?? Math.max(1, Math.floor(os.availableParallelism() / options.size));
+      setting === "auto" ? Math.max(1, Math.floor(os.availableParallelism() / options.size)) : setting;
     this.#slots = Array.from(
       { length: options.size },
       () => new EngineProcess({ ...options, config: { ...options.config, threads } }),

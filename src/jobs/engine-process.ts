@@ -96,7 +96,6 @@ export class EngineProcess {
     const child = fork(this.#options.script, [], {
       serialization: "advanced",
       execArgv: [...(this.#options.execArgv ?? [])],
-      env: { ...process.env, STYLIZE_THREADS: String(this.#options.config.threads ?? "auto") },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.#child = child;

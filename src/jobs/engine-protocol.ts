@@ -9,10 +9,10 @@ import type { EncodedImage } from "./events.js";
  */
 
 export interface EngineHostConfig {
-  readonly weightsLocation: string | undefined;
+  readonly weightsLocation: string;
   readonly backend: BackendName | undefined;
-  /** CPU threads of the onnxruntime / wasm backends in this process; undefined = the engine's choice. */
-  readonly threads: number | undefined;
+  /** CPU threads of the onnxruntime / wasm backends in this process. */
+  readonly threads: number;
   readonly logLevel: string;
 }
 
