@@ -326,6 +326,11 @@ export class DiscordDouble {
     this.rest.inject(match, error);
   }
 
+  /** Ends every injected failure and outage still pending. */
+  clearInjectedErrors(): void {
+    this.rest.clearInjections();
+  }
+
   /** Interaction tokens (existing and future) stay valid this long; then webhook calls get 401/50027. */
   interactionTokenExpiry(ms: number): void {
     this.limits.tokenTtlMs = ms;
