@@ -78,6 +78,7 @@ const EngineEnvSchema = z.object({
 
 const BotEnvSchema = EngineEnvSchema.extend({
   DISCORD_TOKEN: optionalText,
+  DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like http://proxy:8080/api").optional()),
   DISCORD_APPLICATION_ID: snowflake,
   DEV_GUILD_ID: snowflake,
   STYLIZE_PRESETS_MANIFEST: optionalText,
@@ -116,6 +117,8 @@ export interface EngineConfig {
 export interface Config extends EngineConfig {
   /** Absent in tests of config-only paths; main.ts refuses to start without it. */
   readonly discordToken: string | undefined;
+  /** Discord's REST API base (default https://discord.com/api): for an HTTP proxy in front of it. */
+  readonly discordApiUrl: string | undefined;
   readonly applicationId: string | undefined;
   /** When set, deploy-commands registers per guild (instant) instead of globally. */
   readonly devGuildId: string | undefined;
@@ -195,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     ...engineConfig(e, cwd, "info"),
     discordToken: e.DISCORD_TOKEN,
+    discordApiUrl: e.DISCORD_API_URL,
     applicationId: e.DISCORD_APPLICATION_ID,
     devGuildId: e.DEV_GUILD_ID,
     presetsManifest: path.resolve(cwd, e.STYLIZE_PRESETS_MANIFEST ?? "models/paintings.json"),

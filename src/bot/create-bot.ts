@@ -107,7 +107,11 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User],
     ...options.clientOptions,
-    rest: { rejectOnRateLimit: rejectMessageEditsOnRateLimit, ...options.clientOptions?.rest },
+    rest: {
+      ...(config.discordApiUrl && { api: config.discordApiUrl }),
+      rejectOnRateLimit: rejectMessageEditsOnRateLimit,
+      ...options.clientOptions?.rest,
+    },
   });
   const replies = new JobReplies({
     client,
