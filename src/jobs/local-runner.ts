@@ -205,8 +205,8 @@ export class LocalJobRunner implements JobRunner {
     }
     for (const stored of store.jobs.unreported()) await this.#resendEnding(asJobRecord(stored));
     this.#timers.push(
-      setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs),
-      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
+      setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs).unref(),
+      setInterval(() => void this.#prune(), PRUNE_EVERY_MS).unref(),
     );
     void this.#prune();
   }
