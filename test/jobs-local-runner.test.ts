@@ -198,15 +198,16 @@ describe("LocalJobRunner", () => {
   it("imports the job files of older versions once: finished ones keep their photo, unfinished ones run again", async () => {
     const legacy = path.join(dir, "jobs");
     await mkdir(legacy, { recursive: true });
+    const now = Date.now();
     const record = (id: string, finishedAt?: number) => ({
       id,
       userId: "carol",
       channelId: "300000000000000001",
-      createdAt: 1000,
+      createdAt: now - 60_000,
       finishedAt,
       settings: { ...settings, size: 64 },
     });
-    await writeFile(path.join(legacy, "old1.json"), JSON.stringify(record("old1", 2000)));
+    await writeFile(path.join(legacy, "old1.json"), JSON.stringify(record("old1", now - 30_000)));
     await writeFile(path.join(legacy, "old1.png"), photo);
     await writeFile(path.join(legacy, "old2.json"), JSON.stringify(record("old2")));
     await writeFile(path.join(legacy, "old2.png"), photo);
@@ -215,7 +216,7 @@ describe("LocalJobRunner", () => {
     const engine = new ScriptedEngine();
     const { jobs, store } = runner(engine);
     const finished = store.jobs.get("old1")!;
-    expect([finished.state, finished.reportedAt]).toEqual(["done", 2000]);
+    expect([finished.state, finished.reportedAt]).toEqual(["done", now - 30_000]);
     expect((await jobs.blob(finished.contentBlob)).equals(photo)).toBe(true);
     expect(store.jobs.get("old2")?.state).toBe("queued");
     expect(store.jobs.get("old2")?.replyTo).toEqual({ channelId: "300000000000000001" });
@@ -226,7 +227,7 @@ describe("LocalJobRunner", () => {
     store.close();
 
     // The import was a schema step: a file appearing later is not imported by the next open.
-    await writeFile(path.join(legacy, "old3.json"), JSON.stringify(record("old3", 2000)));
+    await writeFile(path.join(legacy, "old3.json"), JSON.stringify(record("old3", now)));
     await writeFile(path.join(legacy, "old3.png"), photo);
     const again = runner(new ScriptedEngine());
     expect(again.store.schemaVersion).toBe(version);
