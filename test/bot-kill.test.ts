@@ -75,6 +75,10 @@ async function startBot(): Promise<ChildProcess> {
   return child;
 }
 
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+}
+
 function kill9(child: ChildProcess): Promise<void> {
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.kill("SIGKILL");
@@ -171,6 +175,30 @@ describe("kill -9 of the bot", () => {
       expect(delivered.files.some((f) => f.name.startsWith("stylized-"))).toBe(true);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       expect(results(sent)).toHaveLength(1);
+    } finally {
+      await kill9(second);
+    }
+  });
+});
+
+describe("SIGTERM", () => {
+  it("lets the running job finish within the grace, tells the queued one, exits 0, and runs it after the restart", async () => {
+    env.STYLIZE_SHUTDOWN_GRACE_S = "60";
+    const first = await startBot();
+    const alice = await sendStylize(double, ALICE, { style: "wave-test", quality: "fast" });
+    const bob = await sendStylize(double, BOB, { style: "wave-test", quality: "fast" });
+    await until(() => ok(alice).some((r) => descriptionOf(r).includes("Painting —")));
+    await until(() => ok(bob).some((r) => descriptionOf(r).includes("in the queue")));
+    const exited = exitOf(first);
+    first.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(results(alice)).toHaveLength(1); // finished within the grace, before the exit
+    expect(descriptionOf(ok(bob).at(-1)!)).toContain("the bot is restarting");
+
+    const second = await startBot();
+    try {
+      await until(() => results(bob)[0]);
+      expect(results(alice)).toHaveLength(1);
     } finally {
       await kill9(second);
     }

@@ -124,11 +124,11 @@ export class LocalJobRunner implements JobRunner {
           createdAt: Date.now(),
         }),
       );
-      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
       this.#options.log.info(
         { jobId: record.id, userId: record.userId, settings: record.settings, parentId: record.parentId },
         "job queued",
       );
+      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
       return record;
     } catch (error) {
       this.#admission.release(reservation);
