@@ -61,7 +61,11 @@ export async function bundleBotApp(): Promise<{ main: string; dir: string }> {
   const dir = path.join(repo, "node_modules", ".cache", "stylize-tests", `app-${process.pid}`);
   const [main] = await Promise.all([
     bundleForNode(path.join(repo, "src", "main.ts"), "main", path.join(dir, "main.js")),
-    bundleForNode(path.join(repo, "src", "jobs", "engine-host.ts"), "engine-host", path.join(dir, "engine-host.js")),
+    bundleForNode(
+      path.join(repo, "src", "jobs", "engine-host.ts"),
+      "engine-host",
+      path.join(dir, "engine-host.js"),
+    ),
   ]);
   return { main, dir };
 }

@@ -69,7 +69,9 @@ async function startBot(): Promise<ChildProcess> {
         resolve();
       }
     });
-    child.stderr!.on("data", (chunk: Buffer) => void (output += chunk.toString()));
+    child.stderr!.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
     child.once("exit", (code) => reject(new Error(`the bot exited (${code}):\n${output}`)));
   });
   return child;
@@ -110,7 +112,8 @@ async function until<T>(check: () => T | undefined | false, timeoutMs = 60_000):
   }
 }
 
-describe("kill -9 of the bot", () => {
+// Several bot and engine processes start in each test: generous limits for a loaded machine.
+describe("kill -9 of the bot", { timeout: 180_000 }, () => {
   it("takes up every queued and running job after a restart; each ends once", async () => {
     const first = await startBot();
     const sends: SentInteraction[] = [];
@@ -181,7 +184,7 @@ describe("kill -9 of the bot", () => {
   });
 });
 
-describe("SIGTERM", () => {
+describe("SIGTERM", { timeout: 180_000 }, () => {
   it("lets the running job finish within the grace, tells the queued one, exits 0, and runs it after the restart", async () => {
     env.STYLIZE_SHUTDOWN_GRACE_S = "60";
     const first = await startBot();

@@ -76,7 +76,12 @@ export class RestServer {
 
   inject(match: InjectionMatch, error: InjectedError): void {
     const until = match.forMs === undefined ? undefined : Date.now() + match.forMs;
-    this.injections.push({ match, error, remaining: until === undefined ? (match.times ?? 1) : Infinity, until });
+    this.injections.push({
+      match,
+      error,
+      remaining: until === undefined ? (match.times ?? 1) : Infinity,
+      until,
+    });
   }
 
   clearInjections(): void {
