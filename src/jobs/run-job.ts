@@ -6,7 +6,7 @@ import type { EngineJob, EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import type { JobRecord } from "./job.js";
 import { JobProgress } from "./job-progress.js";
-import type { PrepareJob } from "./job-runner.js";
+import type { PreparedJob, PrepareJob } from "./job-runner.js";
 
 /**
  * One job's run, from its record to a stored result: the caller's `prepare` supplies the paintings, the
@@ -31,6 +31,8 @@ export interface RunJobOptions {
   readonly engineOptions: EngineOptions;
   readonly timeoutMs: number;
   readonly emit: (event: JobEvent) => void;
+  /** Told the run's total work (pixel-steps) once the engine has planned it. */
+  readonly onPlan?: (work: number) => void;
   readonly signal: AbortSignal;
 }
 
@@ -49,7 +51,10 @@ const FRAME_EDGE = 320;
 
 export async function runJob(job: JobRecord, options: RunJobOptions): Promise<RunJobResult> {
   const { emit } = options;
-  const prepared = await options.prepare(job);
+  // A painting the member brought travels with the job; a named style is the caller's to look up.
+  const prepared: PreparedJob = job.styleBlob
+    ? { styles: [{ image: await options.blobs.get(job.styleBlob), weight: 1 }] }
+    : await options.prepare(job);
   const content = await options.blobs.get(job.contentBlob);
   const timelapse = new Timelapse();
   timelapse.add({
@@ -87,6 +92,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
             progress = new JobProgress(event.plan);
             const output = event.plan.at(-1)!;
             plan = { outputPixels: output.width * output.height, work: progress.totalWork };
+            options.onPlan?.(progress.totalWork);
             last = { ...last, scales: event.plan.length };
             return;
           }
