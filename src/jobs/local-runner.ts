@@ -7,6 +7,7 @@ import { EngineStopError } from "./engine-process.js";
 import type { EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import { FairQueue } from "./fair-queue.js";
+import type { CostModel } from "./job-progress.js";
 import {
   asJobRecord,
   type JobOwner,
@@ -86,6 +87,8 @@ export class LocalJobRunner implements JobRunner {
   /** Timelapses being made after their job's result went out; close() waits for them. */
   readonly #background = new Set<Promise<void>>();
   #closing = false;
+  /** How much a step costs on this engine, learnt from the last run (progress starts right with it). */
+  #costModel: CostModel | undefined;
 
   constructor(options: LocalJobRunnerOptions) {
     this.#options = options;
@@ -295,6 +298,7 @@ export class LocalJobRunner implements JobRunner {
         engineOptions: this.#options.engineOptions,
         timeoutMs: this.#options.jobTimeoutMs,
         signal,
+        costModel: this.#costModel,
         onPlan: (work) => {
           active.work = work;
         },
@@ -306,6 +310,7 @@ export class LocalJobRunner implements JobRunner {
       if (result.plan)
         this.#meter.recordPlan(record.settings.quality, result.plan.work / result.plan.outputPixels);
       this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
+      this.#costModel = result.costModel ?? this.#costModel;
       this.#end(
         active,
         { state: "done", resultBlob: result.resultBlob },

@@ -5,7 +5,7 @@ import type { EngineDone, RunOptions } from "./engine-process.js";
 import type { EngineJob, EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import type { JobRecord } from "./job.js";
-import { JobProgress } from "./job-progress.js";
+import { type CostModel, JobProgress } from "./job-progress.js";
 import type { PreparedJob, PrepareJob } from "./job-runner.js";
 
 /**
@@ -33,6 +33,8 @@ export interface RunJobOptions {
   readonly emit: (event: JobEvent) => void;
   /** Told the run's total work (pixel-steps) once the engine has planned it. */
   readonly onPlan?: (work: number) => void;
+  /** The step cost model of the last runs, so progress is right from the first scale on. */
+  readonly costModel?: CostModel;
   readonly signal: AbortSignal;
 }
 
@@ -43,6 +45,8 @@ export interface RunJobResult {
   /** Pixel-steps actually done, for the throughput meter. */
   readonly work: number;
   readonly plan: { readonly outputPixels: number; readonly work: number } | undefined;
+  /** The step cost model this run measured. */
+  readonly costModel: CostModel | undefined;
   readonly timelapse: Timelapse;
 }
 
@@ -89,7 +93,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
       onEvent: (event) => {
         switch (event.type) {
           case "start": {
-            progress = new JobProgress(event.plan);
+            progress = new JobProgress(event.plan, options.costModel);
             const output = event.plan.at(-1)!;
             plan = { outputPixels: output.width * output.height, work: progress.totalWork };
             options.onPlan?.(progress.totalWork);
@@ -124,6 +128,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
     elapsedMs: done.elapsedMs,
     work: progress ? progress.fraction * progress.totalWork : 0,
     plan,
+    costModel: progress?.model(),
     timelapse,
   };
 }
