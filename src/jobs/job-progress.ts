@@ -93,7 +93,9 @@ export class JobProgress {
 }
 
 /** Weighted least squares of mean step time on pixels; undefined when the fit makes no physical sense. */
-function fitLine(points: readonly { pixels: number; meanMs: number; count: number }[]): CostModel | undefined {
+function fitLine(
+  points: readonly { pixels: number; meanMs: number; count: number }[],
+): CostModel | undefined {
   let w = 0;
   let sx = 0;
   let sy = 0;

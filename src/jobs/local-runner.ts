@@ -7,7 +7,6 @@ import { EngineStopError } from "./engine-process.js";
 import type { EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import { FairQueue } from "./fair-queue.js";
-import type { CostModel } from "./job-progress.js";
 import {
   asJobRecord,
   type JobOwner,
@@ -16,6 +15,7 @@ import {
   newJobId,
   type StopReason,
 } from "./job.js";
+import type { CostModel } from "./job-progress.js";
 import {
   type CancelOutcome,
   type Estimate,
