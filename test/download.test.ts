@@ -251,7 +251,7 @@ describe("downloadFile", () => {
     );
     const error = await loadVggWeights(dest).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeightsUnavailableError);
-    expect((error as Error).message).toMatch(/not found at .*Run `npm run models`/);
+    expect(error).toMatchObject({ reason: "missing", location: dest });
   });
 });
 

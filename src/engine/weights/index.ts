@@ -1,6 +1,7 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, type Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { isNotFound, plainFsReason } from "../../fs-errors.js";
 import type { VggWeights } from "../types.js";
 import { InvalidWeightsError } from "./assemble.js";
 import { loadKerasH5 } from "./keras-h5.js";
@@ -25,43 +26,70 @@ export function defaultWeightsLocation(env: NodeJS.ProcessEnv = process.env): st
   return path.join(modelsDir(env), entry.dest);
 }
 
-/** VGG19 weights are missing or unusable; the message says what to run. */
+/**
+ * VGG19 weights are missing or unusable; the message says what to do. Only the file `npm run models`
+ * downloads ("downloaded") is worth downloading again; a file the user named ("given") is theirs, so the
+ * message says what is wrong with it instead.
+ */
 export class WeightsUnavailableError extends Error {
   override name = "WeightsUnavailableError";
   constructor(
     readonly location: string,
-    readonly reason: "missing" | "invalid",
+    readonly reason: "missing" | "unreadable" | "invalid",
+    readonly origin: "downloaded" | "given",
     detail: string,
     options?: ErrorOptions,
   ) {
-    const fix =
-      reason === "missing"
-        ? "Run `npm run models` to download them (about 80 MB, once)."
-        : "Delete it and run `npm run models` to download a verified copy, or point to another weights file.";
-    super(`VGG19 weights ${detail}. ${fix}`, options);
+    super(weightsMessage(location, reason, origin, detail), options);
   }
+}
+
+const EXPECTED_FORMAT =
+  "VGG19 weights must be a Keras .h5 file or a TensorFlow.js layers-model folder (or its model.json) " +
+  "holding the conv layers from block1_conv1 on";
+
+function weightsMessage(
+  location: string,
+  reason: WeightsUnavailableError["reason"],
+  origin: WeightsUnavailableError["origin"],
+  detail: string,
+): string {
+  if (origin === "downloaded") {
+    if (reason === "missing")
+      return `VGG19 weights not found at ${location}. Run \`npm run models\` to download them (about 80 MB, once).`;
+    if (reason === "invalid")
+      return `The downloaded VGG19 weights at ${location} cannot be used: ${detail}. Run \`npm run models\` to replace them with a verified copy.`;
+    return `Cannot read the VGG19 weights at ${location}: ${detail}.`;
+  }
+  if (reason === "missing") return `The VGG19 weights file ${location} ${detail}. Check the path.`;
+  if (reason === "invalid")
+    return `The VGG19 weights file ${location} cannot be used: ${detail}. ${EXPECTED_FORMAT}.`;
+  return `Cannot read the VGG19 weights file ${location}: ${detail}.`;
 }
 
 /**
  * Load VGG19 conv weights from a Keras .h5 file or a TensorFlow.js layers model (folder or model.json).
- * Defaults to the file `npm run models` downloads.
+ * Without a location, loads the file `npm run models` downloads.
  */
-export async function loadVggWeights(location: string = defaultWeightsLocation()): Promise<VggWeights> {
-  const info = await stat(location).catch(() => undefined);
-  if (!info) throw new WeightsUnavailableError(location, "missing", `not found at ${location}`);
+export async function loadVggWeights(location?: string): Promise<VggWeights> {
+  const origin = location === undefined ? "downloaded" : "given";
+  const file = location ?? defaultWeightsLocation();
+  const unavailable = (reason: WeightsUnavailableError["reason"], detail: string, cause?: unknown) =>
+    new WeightsUnavailableError(file, reason, origin, detail, { cause });
+  let info: Stats;
   try {
-    return info.isDirectory() || location.endsWith(".json")
-      ? await loadTfjsLayers(location)
-      : await loadKerasH5(location);
+    info = await stat(file);
+  } catch (error) {
+    throw unavailable(isNotFound(error) ? "missing" : "unreadable", plainFsReason(error), error);
+  }
+  try {
+    return info.isDirectory() || file.endsWith(".json")
+      ? await loadTfjsLayers(file)
+      : await loadKerasH5(file);
   } catch (error) {
     if (!(error instanceof InvalidWeightsError)) throw error;
-    throw new WeightsUnavailableError(
-      location,
-      "invalid",
-      `at ${location} cannot be used: ${error.message}`,
-      {
-        cause: error,
-      },
-    );
+    // A tfjs folder's problem may be in its model.json or a shard: name that file.
+    const detail = error.file === file ? error.detail : `${path.relative(file, error.file)}: ${error.detail}`;
+    throw unavailable(error.unreadable ? "unreadable" : "invalid", detail, error);
   }
 }
