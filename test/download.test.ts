@@ -265,6 +265,26 @@ async function refusingUrl(): Promise<string> {
 /** `.invalid` never resolves (RFC 6761), so this fails the way a machine without DNS or network does. */
 const UNRESOLVABLE = "http://stylize-offline-test.invalid/file.bin";
 
+/** A manifest entry for `body`, checked by md5. */
+const bodyEntry = (name: string, url: string, dest: string) => ({
+  name,
+  url,
+  bytes: body.length,
+  checksum: md5(body),
+  dest,
+  licence: "test data",
+  source: "local test server",
+});
+
+/** Collects what console.log and console.error print (restored by vi.restoreAllMocks). */
+function captureConsole(): string[] {
+  const out: string[] = [];
+  const capture = (...args: unknown[]) => void out.push(args.join(" "));
+  vi.spyOn(console, "log").mockImplementation(capture);
+  vi.spyOn(console, "error").mockImplementation(capture);
+  return out;
+}
+
 describe("downloadFile offline", () => {
   // The default retries (4, from 1 s doubling) would take 15 s per file if these were retried.
   it("gives up at once, in plain words, when the host name cannot be looked up", async () => {
@@ -331,25 +351,14 @@ describe("npm run models", () => {
       req.url === "/good.bin" ? serveBytes(req, res, body) : res.writeHead(404).end(),
     );
     const base = url.replace("/file.bin", "");
-    const entry = (name: string) => ({
-      name,
-      url: `${base}/${name}.bin`,
-      bytes: body.length,
-      checksum: md5(body),
-      dest: `test/${name}.bin`,
-      licence: "test data",
-      source: "local test server",
-    });
+    const entry = (name: string) => bodyEntry(name, `${base}/${name}.bin`, `test/${name}.bin`);
     const manifests = path.join(dir, "manifests");
     await mkdir(manifests);
     const manifest = { name: "test", description: "test files", files: [entry("missing"), entry("good")] };
     await writeFile(path.join(manifests, "test.json"), JSON.stringify(manifest));
     const models = path.join(dir, "models");
     vi.stubEnv("STYLIZE_MODELS_DIR", models);
-    const out: string[] = [];
-    const capture = (...args: unknown[]) => void out.push(args.join(" "));
-    vi.spyOn(console, "log").mockImplementation(capture);
-    vi.spyOn(console, "error").mockImplementation(capture);
+    const out = captureConsole();
     try {
       const argv = ["node", "download-models.js", "--manifests", manifests];
       expect(await runModelsCommand(argv)).toBe(1);
@@ -380,15 +389,7 @@ describe("npm run models offline", () => {
 
   it("fails within seconds, tries each unreachable host once and says to check the connection", async () => {
     const refused = await refusingUrl();
-    const entry = (name: string, url: string) => ({
-      name,
-      url,
-      bytes: body.length,
-      checksum: md5(body),
-      dest: `offline/${name}.bin`,
-      licence: "test data",
-      source: "nowhere",
-    });
+    const entry = (name: string, url: string) => bodyEntry(name, url, `offline/${name}.bin`);
     const manifests = path.join(dir, "manifests");
     await mkdir(manifests);
     const files = [
@@ -401,10 +402,7 @@ describe("npm run models offline", () => {
       JSON.stringify({ name: "offline", description: "-", files }),
     );
     vi.stubEnv("STYLIZE_MODELS_DIR", path.join(dir, "models"));
-    const out: string[] = [];
-    const capture = (...args: unknown[]) => void out.push(args.join(" "));
-    vi.spyOn(console, "log").mockImplementation(capture);
-    vi.spyOn(console, "error").mockImplementation(capture);
+    const out = captureConsole();
 
     const started = performance.now();
     const code = await runModelsCommand(["node", "download-models.js", "--manifests", manifests]);
@@ -503,10 +501,7 @@ describe('npm run models with "verify": "image"', () => {
     await writeFile(path.join(manifests, "vgg19.json"), JSON.stringify(weights));
     const models = path.join(dir, "models");
     vi.stubEnv("STYLIZE_MODELS_DIR", models);
-    const out: string[] = [];
-    const capture = (...args: unknown[]) => void out.push(args.join(" "));
-    vi.spyOn(console, "log").mockImplementation(capture);
-    vi.spyOn(console, "error").mockImplementation(capture);
+    const out = captureConsole();
     const run = async (...extra: string[]) => {
       out.length = 0;
       const code = await runModelsCommand(["node", "download-models.js", "--manifests", manifests, ...extra]);
