@@ -127,3 +127,21 @@ describe("SIGINT sent to the command alone", () => {
     expect(await stillRunningAfter(processes, BUDGET_MS)).toEqual([]);
   }, 150_000);
 });
+
+describe("a painter process that dies", () => {
+  it("is reported in plain words, with the bar's line ended, and exit code 1", async () => {
+    let killed = false;
+    const result = await runCli(slowRun(backends[0]!), {
+      onStderr: (text, child) => {
+        if (killed || !text.includes("backend ")) return;
+        killed = true;
+        for (const pid of descendants(child.pid!)) process.kill(pid, "SIGKILL");
+      },
+    });
+    expect(killed).toBe(true);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /\nstylize: the painting process stopped unexpectedly \(signal SIGKILL\)\n$/,
+    );
+  }, 150_000);
+});

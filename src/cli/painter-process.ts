@@ -12,22 +12,30 @@ const PAINTER_SCRIPT = fileURLToPath(new URL("./painter.js", import.meta.url));
  */
 export class PainterProcess {
   readonly #child: ChildProcess;
+  readonly #job: PaintJob;
 
   constructor(job: PaintJob) {
+    this.#job = job;
     // Same process group as the command, so a terminal's Ctrl-C reaches the painter directly too.
     this.#child = fork(PAINTER_SCRIPT, [], {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    this.#child.send(job);
   }
 
-  /** The painter's messages until it closes the channel; throws if it ends without a result or an error. */
-  async *messages(): AsyncGenerator<FromPainter> {
+  /**
+   * Sends the job once the painter listens, then yields its messages until it closes the channel; throws
+   * if it ends without a result or an error.
+   */
+  async *messages(): AsyncGenerator<Exclude<FromPainter, { type: "ready" }>> {
     let settled = false;
     for await (const [message] of on(this.#child, "message", { close: ["disconnect"] })) {
       const typed = message as FromPainter;
-      settled ||= typed.type === "failed" || (typed.type === "event" && typed.event.type === "done");
+      if (typed.type === "ready") {
+        this.#child.send(this.#job);
+        continue;
+      }
+      settled ||= typed.type === "failed" || typed.event.type === "done";
       yield typed;
     }
     if (!settled) throw new Error(`the painting process stopped unexpectedly (${await this.#exitReason()})`);

@@ -16,5 +16,7 @@ export interface PaintJob {
 }
 
 export type FromPainter =
+  /** Listening: the job may be sent (a message sent before the painter listens would be lost). */
+  | { readonly type: "ready" }
   | { readonly type: "event"; readonly event: StylizeEvent }
   | { readonly type: "failed"; readonly message: string; readonly stack: string | undefined };

@@ -56,3 +56,4 @@ process.once("message", (job: PaintJob) => {
       process.exit(0);
     });
 });
+void send({ type: "ready" });
