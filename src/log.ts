@@ -3,7 +3,8 @@ import pino, { type DestinationStream, type Logger } from "pino";
 /**
  * One pino logger for the whole process. Redaction is belt and braces: code must not log secrets in the
  * first place, but a Discord token or an interaction token inside a webhook URL must never reach a log
- * line even if an object carrying one is logged by mistake.
+ * line even if an object carrying one is logged by mistake. The level comes from the caller (LOG_LEVEL is
+ * read by src/config.ts).
  */
 const SECRET_PATTERNS: RegExp[] = [
   // webhooks/<application id>/<interaction token>
@@ -26,7 +27,7 @@ export function createLogger(
   return pino(
     {
       name: options.name ?? "stylize",
-      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      level: options.level ?? "info",
       redact: {
         paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
         censor: "[redacted]",

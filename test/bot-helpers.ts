@@ -1,6 +1,6 @@
 /**
- * Shared set-up for the bot's end-to-end tests: the real bot (createBot), the real engine in worker
- * threads (tiny generated VGG weights, cpu backend, few steps) and the loopback Discord double.
+ * Shared set-up for the bot's end-to-end tests: the real bot (createBot), the real engine in its own
+ * processes (tiny generated VGG weights, cpu backend, few steps) and the loopback Discord double.
  */
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -26,17 +26,20 @@ import { tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The engine worker is TypeScript; worker threads run JavaScript. */
-export function bundleEngineWorker(): Promise<string> {
-  return bundleForNode(path.join(repo, "src", "queue", "engine-worker.ts"), "engine-worker");
+/** The engine host is TypeScript; the engine processes run JavaScript. */
+export function bundleEngineHost(): Promise<string> {
+  return bundleForNode(path.join(repo, "src", "jobs", "engine-host.ts"), "engine-host");
 }
 
 /**
  * Bundle a TypeScript entry point to runnable JavaScript (dependencies stay external) inside the repo,
  * so its imports resolve from node_modules exactly as the compiled dist/ file's would.
  */
-export async function bundleForNode(entry: string, name: string): Promise<string> {
-  const outfile = path.join(repo, "node_modules", ".cache", "stylize-tests", `${name}-${process.pid}.mjs`);
+export async function bundleForNode(
+  entry: string,
+  name: string,
+  outfile = path.join(repo, "node_modules", ".cache", "stylize-tests", `${name}-${process.pid}.mjs`),
+): Promise<string> {
   await build({
     entryPoints: [entry],
     outfile,
@@ -48,6 +51,23 @@ export async function bundleForNode(entry: string, name: string): Promise<string
     logLevel: "error",
   });
   return outfile;
+}
+
+/**
+ * The bot as `npm start` runs it (src/main.ts), with its engine host beside it where the bot looks for
+ * it, in a folder of its own; returns the entry point.
+ */
+export async function bundleBotApp(): Promise<{ main: string; dir: string }> {
+  const dir = path.join(repo, "node_modules", ".cache", "stylize-tests", `app-${process.pid}`);
+  const [main] = await Promise.all([
+    bundleForNode(path.join(repo, "src", "main.ts"), "main", path.join(dir, "main.js")),
+    bundleForNode(
+      path.join(repo, "src", "jobs", "engine-host.ts"),
+      "engine-host",
+      path.join(dir, "engine-host.js"),
+    ),
+  ]);
+  return { main, dir };
 }
 
 export const PRESETS = [
@@ -139,31 +159,37 @@ export interface TestBotOptions {
   readonly useDouble?: DiscordDouble;
 }
 
-export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
-
-export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
-  const dir = await mkdtemp(path.join(tmpdir(), "stylize-bot-"));
-  const [{ weights, manifest }, workerScript] = await Promise.all([
-    writeTestModels(dir),
-    bundleEngineWorker(),
-  ]);
-  const double = options.useDouble ?? (await startDiscordDouble());
-  const config = loadConfig({
+/** The bot's environment in tests: tiny weights and sizes, the cpu backend, frequent progress edits. */
+export function testBotEnv(
+  dir: string,
+  double: DiscordDouble,
+  models: { weights: string; manifest: string },
+): Record<string, string> {
+  return {
     DISCORD_TOKEN: double.token,
     STYLIZE_BACKEND: "cpu",
-    STYLIZE_WEIGHTS: weights,
+    STYLIZE_WEIGHTS: models.weights,
     STYLIZE_MODELS_DIR: dir,
-    STYLIZE_PRESETS_MANIFEST: manifest,
+    STYLIZE_PRESETS_MANIFEST: models.manifest,
     STYLIZE_DEFAULT_SIZE: "48",
     STYLIZE_MAX_SIZE: "64",
     STYLIZE_PROGRESS_INTERVAL_MS: "150",
     STYLIZE_DATA_DIR: path.join(dir, "data"),
     LOG_LEVEL: "silent",
-    ...options.env,
-  });
+  };
+}
+
+export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
+
+export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
+  const dir = await mkdtemp(path.join(tmpdir(), "stylize-bot-"));
+  const [{ weights, manifest }, engineScript] = await Promise.all([writeTestModels(dir), bundleEngineHost()]);
+  const double = options.useDouble ?? (await startDiscordDouble());
+  const config = loadConfig({ ...testBotEnv(dir, double, { weights, manifest }), ...options.env });
   const bot = await createBot(config, {
+    commands,
     clientOptions: { rest: { api: double.apiBase } },
-    workerScript,
+    engineScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },
     log: options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
   });
@@ -195,7 +221,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       await bot.stop();
       if (!options.useDouble) await double.close();
       await rm(dir, { recursive: true, force: true });
-      await rm(workerScript, { force: true });
+      await rm(engineScript, { force: true });
     },
   };
 }

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, copyFile, mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -204,6 +205,44 @@ describe("stylize CLI end to end", () => {
       const painted = await runCli(["--weights", partial, ...flags!.split(" "), ...paint(photo, out)]);
       expect(painted.stderr).toMatch(/wrote .*partial\.png/);
       expect(painted.code).toBe(0);
+    });
+  });
+
+  describe("the bot's environment variables", () => {
+    it("are honoured, the flags winning over them", async () => {
+      const weights = path.join(dir, "vgg.h5");
+      const layers = common.slice(2); // the layer flags without --weights
+      const args = [...layers, ...paint(photo, path.join(dir, "env.png")), "--size", "32"];
+      const fromEnv = await runCli(args, { env: { STYLIZE_WEIGHTS: weights, STYLIZE_BACKEND: "wasm" } });
+      expect(fromEnv.stderr).toMatch(/backend wasm, seed/);
+      expect(fromEnv.code).toBe(0);
+      expect((await sharp(path.join(dir, "env.png")).metadata()).width).toBe(32);
+
+      const flagsWin = await runCli([...args, "--weights", weights, "--backend", "cpu"], {
+        env: { STYLIZE_WEIGHTS: path.join(dir, "no-such-weights.h5"), STYLIZE_BACKEND: "wasm" },
+      });
+      expect(flagsWin.stderr).toMatch(/backend cpu, seed/);
+      expect(flagsWin.code).toBe(0);
+    });
+
+    it("a bad one is refused at start, naming it", async () => {
+      const result = await runCli([...common, ...paint(photo, path.join(dir, "bad.png"))], {
+        env: { STYLIZE_THREADS: "0" },
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/must be auto or a whole number 1–256; got "0"\n\s*→ at STYLIZE_THREADS/);
+      expect(existsSync(path.join(dir, "bad.png"))).toBe(false);
+    });
+
+    it("STYLIZE_WEIGHTS names the user's own file: what is wrong with it, not a download", async () => {
+      const mine = path.join(dir, "env-weights.h5");
+      await writeFile(mine, "not weights");
+      const result = await runCli(paint(photo, path.join(dir, "x.png")), { env: { STYLIZE_WEIGHTS: mine } });
+      expect(lines(result.stderr)).toEqual([
+        `stylize: The VGG19 weights file ${mine} cannot be used: not an HDF5 file (no HDF5 signature found). ` +
+          "VGG19 weights must be a Keras .h5 file or a TensorFlow.js layers-model folder (or its model.json) " +
+          "holding the conv layers from block1_conv1 on.",
+      ]);
     });
   });
 

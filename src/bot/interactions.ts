@@ -3,10 +3,13 @@ import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
 import { loggableError } from "./loggable-error.js";
 import { replyPrivately } from "./replies.js";
+import { asUserError } from "./user-error.js";
 
 /**
- * Routes every interaction to its command or button handler. Nothing a member sends may crash the bot:
- * every handler error is logged here and answered with a polite ephemeral message where still possible.
+ * Routes every interaction to its command or button handler, and is the one place where what goes wrong
+ * is answered: a refusal meant for the member (a UserError, an image the checks refused, a job limit) is
+ * told to them privately; anything else is logged and answered with a polite apology. Nothing a member
+ * sends may crash the bot.
  */
 export function createInteractionHandler(commands: readonly Command[], bot: BotContext) {
   const byName = new Map(commands.map((command) => [command.data.name, command]));
@@ -20,6 +23,7 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
           await replyPrivately(
             interaction,
             "I don't know that command any more — it may have just been removed.",
+            log,
           );
           return;
         }
@@ -32,13 +36,17 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
         await handleButton(interaction, bot);
       }
     } catch (error) {
-      log.error({ err: loggableError(error) }, "interaction handler failed");
-      if (interaction.isRepliable()) {
-        await replyPrivately(interaction, "Sorry — something went wrong on my side. Please try again.").catch(
-          (replyError) =>
-            log.warn({ err: loggableError(replyError) }, "could not tell the member about the failure"),
-        );
+      if (!interaction.isRepliable()) {
+        log.error({ err: loggableError(error) }, "interaction handler failed");
+        return;
       }
+      const refusal = asUserError(error);
+      if (refusal) log.debug({ refusal: refusal.identifier }, "refused");
+      else log.error({ err: loggableError(error) }, "interaction handler failed");
+      const text = refusal?.message ?? "Sorry — something went wrong on my side. Please try again.";
+      await replyPrivately(interaction, text, log).catch((replyError: unknown) =>
+        log.warn({ err: loggableError(replyError) }, "could not tell the member"),
+      );
     }
   };
 }

@@ -65,7 +65,7 @@ export function suggestedFlags(advice: LayerAdvice): string {
 }
 
 /** What a user reads: which layers the weights lack, and the flags that work with them. */
-export function layerAdviceMessage(weightsLocation: string | undefined, advice: LayerAdvice): string {
+export function layerAdviceMessage(weightsLocation: string, advice: LayerAdvice): string {
   const lacking = [
     advice.unavailable.contentLayers.length > 0
       ? `${advice.unavailable.contentLayers.join(", ")} (content)`
@@ -73,7 +73,7 @@ export function layerAdviceMessage(weightsLocation: string | undefined, advice: 
     advice.unavailable.styleLayers.length > 0 ? `${advice.unavailable.styleLayers.join(", ")} (style)` : "",
   ].filter(Boolean);
   return (
-    `the VGG19 weights${weightsLocation ? ` at ${weightsLocation}` : ""} stop at ${advice.deepestConv}, but ${lacking.join(" and ")} ` +
+    `the VGG19 weights at ${weightsLocation} stop at ${advice.deepestConv}, but ${lacking.join(" and ")} ` +
     `need deeper layers.\nWith these weights, add: ${suggestedFlags(advice)}\n` +
     "(or use the full VGG19 weights, which `npm run models` downloads)"
   );

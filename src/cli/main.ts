@@ -1,10 +1,9 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { configOrExit, type EngineConfig, loadEngineConfig } from "../config.js";
 import { formatDuration } from "../duration.js";
-// options.js, not the engine's index: that loads tfjs (~0.5 s) and the painter process does the engine's work.
-import { resolveOptions, type StylizeRequest } from "../engine/options.js";
-import type { RgbImage } from "../engine/types.js";
+import { type RgbImage, resolveOptions, type StylizeRequest } from "../engine/index.js";
 import { isNotFound, plainFsReason } from "../fs-errors.js";
 import { decodeImage, encodeFile, ImageInputError } from "../images/index.js";
 import { createLogger } from "../log.js";
@@ -17,10 +16,12 @@ import { UserError } from "./user-error.js";
 /**
  * `stylize`: paint one photo locally, with a terminal progress bar. This process checks the paths, reads
  * the images and draws the progress; the painting runs in a painter process (./painter.ts), so Ctrl-C
- * is answered at once, whatever the engine is doing.
+ * is answered at once, whatever the engine is doing. Honours the bot's engine variables (STYLIZE_BACKEND,
+ * STYLIZE_THREADS, STYLIZE_WEIGHTS, STYLIZE_MODELS_DIR, LOG_LEVEL); a flag wins over its variable.
  */
 
-const log = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+const config = configOrExit(() => loadEngineConfig(process.env, process.cwd(), "warn"));
+const log = createLogger({ level: config.logLevel });
 
 /** What Ctrl-C (or SIGTERM) has to undo: the painter and the bar, whichever exist yet. */
 const running: { painter?: PainterProcess; bar?: ProgressBar } = {};
@@ -100,7 +101,7 @@ async function saveResult(image: RgbImage, out: string): Promise<void> {
   }
 }
 
-async function run(request: CliRequest): Promise<void> {
+async function run(request: CliRequest, config: EngineConfig): Promise<void> {
   // Where the painting goes is checked first: a finished painting must never be lost to a bad path.
   await checkOutputFile(request.out);
   if (request.framesDir) await prepareFramesFolder(request.framesDir);
@@ -108,8 +109,11 @@ async function run(request: CliRequest): Promise<void> {
 
   const painter = new PainterProcess({
     request: stylizeRequest,
-    weights: request.weights,
-    backend: request.backend ?? process.env.STYLIZE_BACKEND,
+    weightsLocation: request.weights ? path.resolve(request.weights) : config.weightsLocation,
+    weightsOrigin: request.weights ? "given" : config.weightsOrigin,
+    backend: request.backend ?? config.backend,
+    threads: config.threads,
+    logLevel: config.logLevel,
   });
   running.painter = painter;
   const bar = request.quiet ? undefined : new ProgressBar();
@@ -156,7 +160,7 @@ async function main(): Promise<void> {
   // Commander prints its own usage errors and exits with code 1.
   const request = parseCliArgs(process.argv.slice(2));
   try {
-    await run(request);
+    await run(request, config);
   } catch (error) {
     running.bar?.stop();
     const message = error instanceof Error ? error.message : String(error);

@@ -1,18 +1,28 @@
-import type { StylizeRequest } from "../engine/options.js";
-import type { StylizeEvent } from "../engine/types.js";
+import type {
+  BackendName,
+  StylizeEvent,
+  StylizeRequest,
+  ThreadSetting,
+  WeightsOrigin,
+} from "../engine/index.js";
 
 /**
  * Messages between the `stylize` command and its painter process (./painter.ts) over the IPC channel,
  * with the "advanced" serialization so that pixel buffers travel as typed arrays.
  */
 
-/** Sent once by the command: everything the painter needs; the images are already read and decoded. */
+/**
+ * Sent once by the command: everything the painter needs, the configuration included (the painter reads
+ * no environment). The images are already read and decoded.
+ */
 export interface PaintJob {
   readonly request: StylizeRequest;
-  /** A weights file the user named, or undefined for the one `npm run models` downloads. */
-  readonly weights: string | undefined;
-  /** --backend, or STYLIZE_BACKEND when the flag is absent (the painter parses it). */
-  readonly backend: string | undefined;
+  readonly weightsLocation: string;
+  readonly weightsOrigin: WeightsOrigin;
+  /** Undefined: the fastest backend that loads. */
+  readonly backend: BackendName | undefined;
+  readonly threads: ThreadSetting;
+  readonly logLevel: string;
 }
 
 export type FromPainter =

@@ -1,11 +1,4 @@
-import {
-  initBackend,
-  loadVggWeights,
-  parseBackendName,
-  releaseBackend,
-  resolveOptions,
-  stylize,
-} from "../engine/index.js";
+import { initBackend, loadVggWeights, releaseBackend, resolveOptions, stylize } from "../engine/index.js";
 import { createLogger } from "../log.js";
 import { adviseLayers, layerAdviceMessage } from "./layer-advice.js";
 import type { FromPainter, PaintJob } from "./painter-protocol.js";
@@ -17,8 +10,6 @@ import type { FromPainter, PaintJob } from "./painter-protocol.js";
  * The command itself does none of this work, so its event loop is free to restore the terminal.
  */
 
-const log = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
-
 function send(message: FromPainter): Promise<void> {
   return new Promise((resolve, reject) => {
     process.send!(message, undefined, {}, (error) => (error ? reject(error) : resolve()));
@@ -26,17 +17,18 @@ function send(message: FromPainter): Promise<void> {
 }
 
 async function paint(job: PaintJob): Promise<void> {
+  const log = createLogger({ level: job.logLevel });
   // Options first: a bad one fails before the slow set-up (backend, ~80 MB of weights).
   const options = resolveOptions(job.request);
   // The tfjs-folder weight loader needs the backend ready, so the backend comes first.
-  await initBackend({ forced: parseBackendName(job.backend), log });
-  const weights = await loadVggWeights(job.weights);
+  await initBackend({ forced: job.backend, threads: job.threads, log });
+  const weights = await loadVggWeights(job.weightsLocation, job.weightsOrigin);
   const chosen = {
     contentLayers: options.contentLayers,
     styleLayers: options.styleLayers.map((s) => s.layer),
   };
   const advice = adviseLayers(weights.keys(), chosen);
-  if (advice) throw new Error(layerAdviceMessage(job.weights, advice));
+  if (advice) throw new Error(layerAdviceMessage(job.weightsLocation, advice));
   for await (const event of stylize(weights, job.request)) await send({ type: "event", event });
 }
 

@@ -1,6 +1,6 @@
 import { SingleBar } from "cli-progress";
 import { formatDuration } from "../duration.js";
-import type { StylizeEvent } from "../engine/types.js";
+import type { StylizeEvent } from "../engine/index.js";
 
 type Start = Extract<StylizeEvent, { type: "start" }>;
 type Step = Extract<StylizeEvent, { type: "step" }>;

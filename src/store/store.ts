@@ -1,7 +1,8 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import { MIGRATIONS } from "./migrations.js";
+import { JobTable } from "./job-table.js";
+import { MIGRATIONS, type MigrationContext } from "./migrations.js";
 
 /**
  * The bot's persistent state in one embedded SQLite file: community presets, delivered results, votes and
@@ -130,13 +131,19 @@ const RESULT_COLUMNS =
 
 export class Store {
   readonly #db: Database.Database;
+  /** The job layer's rows (see job-table.ts). */
+  readonly jobs: JobTable;
 
   private constructor(db: Database.Database) {
     this.#db = db;
+    this.jobs = new JobTable(db, (work) => this.#write(work));
   }
 
-  /** Opens (creating if needed) the database file and brings its schema up to date. */
-  static open(file: string): Store {
+  /**
+   * Opens (creating if needed) the database file and brings its schema up to date; `context` carries what
+   * data migrations need (the folder of job files from before the jobs table).
+   */
+  static open(file: string, context: MigrationContext = {}): Store {
     if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
     const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
     db.pragma("journal_mode = WAL");
@@ -144,7 +151,7 @@ export class Store {
     db.pragma("foreign_keys = ON");
     // WAL with NORMAL sync stays consistent on a crash; only the last commits may be lost on power loss.
     db.pragma("synchronous = NORMAL");
-    migrate(db);
+    migrate(db, context);
     return new Store(db);
   }
 
@@ -442,7 +449,7 @@ export class Store {
 }
 
 /** Runs the steps the file has not had yet, each in its own transaction with its version bump. */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, context: MigrationContext = {}): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
@@ -451,7 +458,9 @@ export function migrate(db: Database.Database): void {
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      const step = MIGRATIONS[version]!;
+      if (typeof step === "string") db.exec(step);
+      else step(db, context);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }

@@ -35,6 +35,7 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
       ...process.env,
       STYLIZE_BACKEND: "cpu",
       STYLIZE_MODELS_DIR: "/nonexistent-models",
+      STYLIZE_WEIGHTS: "",
       ...options.env,
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,42 +1,32 @@
-import { readFileSync, type Stats } from "node:fs";
+import type { Stats } from "node:fs";
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { isNotFound, plainFsReason } from "../../fs-errors.js";
 import type { VggWeights } from "../types.js";
 import { InvalidWeightsError } from "./assemble.js";
 import { loadKerasH5 } from "./keras-h5.js";
-import { parseManifest } from "./manifest.js";
-import { manifestsDir, modelsDir } from "./paths.js";
 import { loadTfjsLayers } from "./tfjs-layers.js";
 
 export { InvalidWeightsError } from "./assemble.js";
 export { loadKerasH5 } from "./keras-h5.js";
-export { manifestsDir, modelsDir, repoRoot } from "./paths.js";
 export { loadTfjsLayers } from "./tfjs-layers.js";
 
-/** The file `npm run models` downloads for the engine: entry `vgg19-notop` of models/vgg19.json. */
-const VGG19_FILE = "vgg19-notop";
-
-/** Where the VGG19 weights are when the user has not named a file: the manifest's dest under modelsDir(). */
-export function defaultWeightsLocation(env: NodeJS.ProcessEnv = process.env): string {
-  const manifestFile = path.join(manifestsDir(), "vgg19.json");
-  const manifest = parseManifest(JSON.parse(readFileSync(manifestFile, "utf8")), manifestFile);
-  const entry = manifest.files.find((f) => f.name === VGG19_FILE);
-  if (!entry) throw new Error(`${manifestFile} has no "${VGG19_FILE}" entry`);
-  return path.join(modelsDir(env), entry.dest);
-}
+/**
+ * Where a weights file comes from: the one `npm run models` downloads ("downloaded"), or one the user named
+ * (STYLIZE_WEIGHTS, `--weights`: "given"). Only the downloaded one is worth downloading again.
+ */
+export type WeightsOrigin = "downloaded" | "given";
 
 /**
- * VGG19 weights are missing or unusable; the message says what to do. Only the file `npm run models`
- * downloads ("downloaded") is worth downloading again; a file the user named ("given") is theirs, so the
- * message says what is wrong with it instead.
+ * VGG19 weights are missing or unusable; the message says what to do: for the downloaded file, run
+ * `npm run models`; for a user's own file, what is wrong with it (it is theirs, so never "delete it").
  */
 export class WeightsUnavailableError extends Error {
   override name = "WeightsUnavailableError";
   constructor(
     readonly location: string,
     readonly reason: "missing" | "unreadable" | "invalid",
-    readonly origin: "downloaded" | "given",
+    readonly origin: WeightsOrigin,
     detail: string,
     options?: ErrorOptions,
   ) {
@@ -51,7 +41,7 @@ const EXPECTED_FORMAT =
 function weightsMessage(
   location: string,
   reason: WeightsUnavailableError["reason"],
-  origin: WeightsUnavailableError["origin"],
+  origin: WeightsOrigin,
   detail: string,
 ): string {
   if (origin === "downloaded") {
@@ -69,27 +59,27 @@ function weightsMessage(
 
 /**
  * Load VGG19 conv weights from a Keras .h5 file or a TensorFlow.js layers model (folder or model.json).
- * Without a location, loads the file `npm run models` downloads.
+ * The caller resolves the location and says where it comes from (src/config.ts: STYLIZE_WEIGHTS, else the
+ * file `npm run models` downloads, see src/models/paths.ts).
  */
-export async function loadVggWeights(location?: string): Promise<VggWeights> {
-  const origin = location === undefined ? "downloaded" : "given";
-  const file = location ?? defaultWeightsLocation();
+export async function loadVggWeights(location: string, origin: WeightsOrigin): Promise<VggWeights> {
   const unavailable = (reason: WeightsUnavailableError["reason"], detail: string, cause?: unknown) =>
-    new WeightsUnavailableError(file, reason, origin, detail, { cause });
+    new WeightsUnavailableError(location, reason, origin, detail, { cause });
   let info: Stats;
   try {
-    info = await stat(file);
+    info = await stat(location);
   } catch (error) {
     throw unavailable(isNotFound(error) ? "missing" : "unreadable", plainFsReason(error), error);
   }
   try {
-    return info.isDirectory() || file.endsWith(".json")
-      ? await loadTfjsLayers(file)
-      : await loadKerasH5(file);
+    return info.isDirectory() || location.endsWith(".json")
+      ? await loadTfjsLayers(location)
+      : await loadKerasH5(location);
   } catch (error) {
     if (!(error instanceof InvalidWeightsError)) throw error;
     // A tfjs folder's problem may be in its model.json or a shard: name that file.
-    const detail = error.file === file ? error.detail : `${path.relative(file, error.file)}: ${error.detail}`;
+    const detail =
+      error.file === location ? error.detail : `${path.relative(location, error.file)}: ${error.detail}`;
     throw unavailable(error.unreadable ? "unreadable" : "invalid", detail, error);
   }
 }
