@@ -15,7 +15,8 @@ import { BUILT, NOBODY, runCli, runningAsRoot } from "./helpers/cli-process.js";
 /** The lines a run printed on stderr. */
 const lines = (stderr: string) => stderr.trimEnd().split("\n");
 
-describe("stylize CLI end to end", () => {
+// Several processes start in each test, on a machine that may be shared: generous time limits.
+describe("stylize CLI end to end", { timeout: 240_000 }, () => {
   let dir: string;
   let photo: string;
   let art: string;
