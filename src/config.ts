@@ -95,6 +95,7 @@ const BotEnvSchema = EngineEnvSchema.extend({
   STYLIZE_DELIVERY_DEADLINE_MIN: integer(15, 1, 24 * 60),
   STYLIZE_SHUTDOWN_GRACE_S: integer(20, 0, 3600),
   STYLIZE_KEEP_JOBS_DAYS: integer(7, 1, 365),
+  STYLIZE_HD_CONFIRM_MIN: integer(2, 0, 24 * 60),
   STYLIZE_DATA_DIR: optionalText,
   STYLIZE_DB: optionalText,
 }).refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
@@ -145,6 +146,8 @@ export interface Config extends EngineConfig {
   readonly deliveryDeadlineMs: number;
   /** Ended jobs, their photos and results are kept this long for the buttons, then deleted. */
   readonly keepJobsDays: number;
+  /** An HD job expected to take longer than this (queue included) asks the member to confirm first. */
+  readonly hdConfirmMs: number;
   readonly images: {
     readonly defaultSize: number;
     readonly maxSize: number;
@@ -216,6 +219,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     deliveryDeadlineMs: e.STYLIZE_DELIVERY_DEADLINE_MIN * 60_000,
     keepJobsDays: e.STYLIZE_KEEP_JOBS_DAYS,
+    hdConfirmMs: e.STYLIZE_HD_CONFIRM_MIN * 60_000,
     images: {
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,
