@@ -5,7 +5,7 @@ import cliProgress from "cli-progress";
 import { Command } from "commander";
 import { loadEngineConfig } from "../src/config.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
-import { downloadFile, sidecarPath, type Verification } from "../src/models/download.js";
+import { DownloadError, downloadFile, sidecarPath, type Verification } from "../src/models/download.js";
 import {
   ManifestError,
   type ModelFile,
@@ -28,7 +28,7 @@ const FIRST_MANIFESTS = ["vgg19"];
 
 type Outcome =
   | { file: ModelFile; status: "downloaded" | "present"; bytes: number }
-  | { file: ModelFile; status: "failed"; error: string };
+  | { file: ModelFile; status: "failed"; error: string; unreachable: boolean };
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 
@@ -92,7 +92,15 @@ export async function runModelsCommand(
       )
     : undefined;
   const outcomes: Outcome[] = [];
+  // Hosts that could not be reached at all: their other files are not tried (offline fails in seconds).
+  const unreachableHosts = new Map<string, string>();
   for (const file of files) {
+    const host = new URL(file.url).host;
+    const hostError = unreachableHosts.get(host);
+    if (hostError !== undefined) {
+      outcomes.push({ file, status: "failed", error: `not tried: ${hostError}`, unreachable: true });
+      continue;
+    }
     const size = file.bytes === undefined ? "size unknown" : `${mb(file.bytes)} MB`;
     if (!bars) console.log(`  … ${file.name} (${size}) from ${file.url}`);
     // Without a size in the manifest the bar's total comes from the server's Content-Length, if any.
@@ -120,11 +128,10 @@ export async function runModelsCommand(
       bar?.update(result.bytes, { receivedMb: mb(result.bytes), totalMb: mb(result.bytes) });
       outcomes.push({ file, status: result.skipped ? "present" : "downloaded", bytes: result.bytes });
     } catch (error) {
-      outcomes.push({
-        file,
-        status: "failed",
-        error: error instanceof Error ? error.message : String(error),
-      });
+      const unreachable = error instanceof DownloadError && error.unreachable;
+      const message = error instanceof Error ? error.message : String(error);
+      outcomes.push({ file, status: "failed", error: message, unreachable });
+      if (unreachable) unreachableHosts.set(host, (error.cause as Error | undefined)?.message ?? message);
       if (controller.signal.aborted) break;
     }
   }
@@ -155,9 +162,13 @@ function summarise(outcomes: readonly Outcome[], planned: number, target: string
     console.log(`\nAll ${planned} model file(s) are in place.`);
     return 0;
   }
+  const offline = outcomes.some((o) => o.status === "failed" && o.unreachable);
+  const fix = offline
+    ? "The download servers could not be reached: check the internet connection (DNS, firewall, proxy)"
+    : "Fix the problem above (network, disk space, proxy)";
   console.error(
-    `\n${failed} of ${planned} model file(s) could not be downloaded. Fix the problem above ` +
-      "(network, disk space, proxy) and run `npm run models` again: verified files are kept and partial ones resume.",
+    `\n${failed} of ${planned} model file(s) could not be downloaded. ${fix} ` +
+      "and run `npm run models` again: verified files are kept and partial ones resume.",
   );
   return 1;
 }

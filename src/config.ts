@@ -7,6 +7,7 @@ import {
   MAX_THREADS,
   SIZE_LIMITS,
   type ThreadSetting,
+  type WeightsOrigin,
 } from "./engine/index.js";
 import { defaultModelsDir, vgg19WeightsFile } from "./models/paths.js";
 
@@ -112,6 +113,8 @@ export interface EngineConfig {
   readonly modelsDir: string;
   /** Weights handed to loadVggWeights: STYLIZE_WEIGHTS, else the file `npm run models` downloads. */
   readonly weightsLocation: string;
+  /** "given" for STYLIZE_WEIGHTS (the user's own file), else "downloaded". */
+  readonly weightsOrigin: WeightsOrigin;
   readonly logLevel: LogLevel;
 }
 
@@ -178,6 +181,7 @@ function engineConfig(
     threads: e.STYLIZE_THREADS,
     modelsDir,
     weightsLocation: e.STYLIZE_WEIGHTS ? path.resolve(cwd, e.STYLIZE_WEIGHTS) : vgg19WeightsFile(modelsDir),
+    weightsOrigin: e.STYLIZE_WEIGHTS ? "given" : "downloaded",
     logLevel: e.LOG_LEVEL ?? defaultLogLevel,
   };
 }

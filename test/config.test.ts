@@ -21,6 +21,7 @@ describe("loadEngineConfig (the part the CLI and npm run models load)", () => {
       threads: "auto",
       modelsDir: defaultModelsDir(),
       weightsLocation: vgg19WeightsFile(defaultModelsDir()),
+      weightsOrigin: "downloaded",
       logLevel: "info",
     });
   });
@@ -37,6 +38,7 @@ describe("loadEngineConfig (the part the CLI and npm run models load)", () => {
       backend: "wasm",
       threads: 3,
       weightsLocation: "/srv/bot/w/vgg.h5",
+      weightsOrigin: "given",
       modelsDir: "/srv/bot/here",
       logLevel: "debug",
     });
@@ -109,8 +111,11 @@ describe("loadConfig (the bot)", () => {
 
   it("includes the engine's part, read the same way", () => {
     const env = { STYLIZE_BACKEND: "cpu", STYLIZE_THREADS: "2", STYLIZE_WEIGHTS: "vgg", LOG_LEVEL: "warn" };
-    const { backend, threads, weightsLocation, modelsDir, logLevel } = loadConfig(env, "/srv/bot");
-    expect({ backend, threads, weightsLocation, modelsDir, logLevel }).toEqual(
+    const { backend, threads, weightsLocation, weightsOrigin, modelsDir, logLevel } = loadConfig(
+      env,
+      "/srv/bot",
+    );
+    expect({ backend, threads, weightsLocation, weightsOrigin, modelsDir, logLevel }).toEqual(
       loadEngineConfig(env, "/srv/bot"),
     );
   });

@@ -249,9 +249,99 @@ describe("downloadFile", () => {
     ).rejects.toThrow(
       /could not download file\.bin: .*(terminated|connection ended).*\. The partial file .* is kept; run again to resume/,
     );
-    const error = await loadVggWeights(dest).catch((e: unknown) => e);
+    const error = await loadVggWeights(dest, "downloaded").catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeightsUnavailableError);
     expect((error as Error).message).toMatch(/not found at .*Run `npm run models`/);
+  });
+});
+
+/** A URL on 127.0.0.1 where nothing listens: a server is started to find a free port, then closed. */
+async function refusingUrl(): Promise<string> {
+  const closed = await startServer(() => undefined);
+  await closed.close();
+  return closed.url;
+}
+
+/** `.invalid` never resolves (RFC 6761), so this fails the way a machine without DNS or network does. */
+const UNRESOLVABLE = "http://stylize-offline-test.invalid/file.bin";
+
+/** A manifest entry for `body`, checked by md5. */
+const bodyEntry = (name: string, url: string, dest: string) => ({
+  name,
+  url,
+  bytes: body.length,
+  checksum: md5(body),
+  dest,
+  licence: "test data",
+  source: "local test server",
+});
+
+/** Collects what console.log and console.error print (restored by vi.restoreAllMocks). */
+function captureConsole(): string[] {
+  const out: string[] = [];
+  const capture = (...args: unknown[]) => void out.push(args.join(" "));
+  vi.spyOn(console, "log").mockImplementation(capture);
+  vi.spyOn(console, "error").mockImplementation(capture);
+  return out;
+}
+
+describe("downloadFile offline", () => {
+  // The default retries (4, from 1 s doubling) would take 15 s per file if these were retried.
+  it("gives up at once, in plain words, when the host name cannot be looked up", async () => {
+    const started = performance.now();
+    const error = await downloadFile({ url: UNRESOLVABLE, dest, checksum: md5(body) }).catch(
+      (e: unknown) => e,
+    );
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error).toMatchObject({ unreachable: true });
+    expect((error as Error).message).toBe(
+      "could not download file.bin: cannot reach stylize-offline-test.invalid: its name could not be looked up (DNS).",
+    );
+  });
+
+  it("gives up at once when the connection is refused", async () => {
+    const url = await refusingUrl();
+    const started = performance.now();
+    const error = await downloadFile({ url, dest, checksum: md5(body) }).catch((e: unknown) => e);
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(error).toMatchObject({ unreachable: true });
+    expect((error as Error).message).toMatch(
+      /^could not download file\.bin: cannot reach 127\.0\.0\.1:\d+: the connection was refused\.$/,
+    );
+    expect(existsSync(dest)).toBe(false);
+  });
+
+  it("still retries a refused reconnect after the server dropped the connection mid-download", async () => {
+    let restarted: TestServer | undefined;
+    const first = await startServer((_req, res) => {
+      serveThenDrop(res, body, 100_000);
+      // Down for a moment, as when a server restarts, then back at the same address.
+      setTimeout(async () => {
+        await first.close();
+        setTimeout(async () => {
+          restarted = await startServer(
+            (req, res2) => serveBytes(req, res2, body),
+            Number(new URL(first.url).port),
+          );
+        }, 150);
+      }, 30);
+    });
+    try {
+      const result = await downloadFile({
+        url: first.url,
+        dest,
+        bytes: body.length,
+        checksum: md5(body),
+        retries: 6,
+        retryDelayMs: 100,
+      });
+      // Attempt 1 dropped, at least one more was refused while the server was down, then it resumed.
+      expect(result.attempts).toBeGreaterThanOrEqual(3);
+      expect(restarted!.requests.at(-1)!.range).toMatch(/^bytes=[1-9]\d*-$/);
+      await expectDestToHold(body);
+    } finally {
+      await restarted?.close();
+    }
   });
 });
 
@@ -261,25 +351,14 @@ describe("npm run models", () => {
       req.url === "/good.bin" ? serveBytes(req, res, body) : res.writeHead(404).end(),
     );
     const base = url.replace("/file.bin", "");
-    const entry = (name: string) => ({
-      name,
-      url: `${base}/${name}.bin`,
-      bytes: body.length,
-      checksum: md5(body),
-      dest: `test/${name}.bin`,
-      licence: "test data",
-      source: "local test server",
-    });
+    const entry = (name: string) => bodyEntry(name, `${base}/${name}.bin`, `test/${name}.bin`);
     const manifests = path.join(dir, "manifests");
     await mkdir(manifests);
     const manifest = { name: "test", description: "test files", files: [entry("missing"), entry("good")] };
     await writeFile(path.join(manifests, "test.json"), JSON.stringify(manifest));
     const models = path.join(dir, "models");
     vi.stubEnv("STYLIZE_MODELS_DIR", models);
-    const out: string[] = [];
-    const capture = (...args: unknown[]) => void out.push(args.join(" "));
-    vi.spyOn(console, "log").mockImplementation(capture);
-    vi.spyOn(console, "error").mockImplementation(capture);
+    const out = captureConsole();
     try {
       const argv = ["node", "download-models.js", "--manifests", manifests];
       expect(await runModelsCommand(argv)).toBe(1);
@@ -299,6 +378,48 @@ describe("npm run models", () => {
       vi.restoreAllMocks();
       vi.unstubAllEnvs();
     }
+  });
+});
+
+describe("npm run models offline", () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+    vi.unstubAllEnvs();
+  });
+
+  it("fails within seconds, tries each unreachable host once and says to check the connection", async () => {
+    const refused = await refusingUrl();
+    const entry = (name: string, url: string) => bodyEntry(name, url, `offline/${name}.bin`);
+    const manifests = path.join(dir, "manifests");
+    await mkdir(manifests);
+    const files = [
+      entry("weights", UNRESOLVABLE),
+      entry("painting-a", UNRESOLVABLE.replace("file.bin", "a.jpg")),
+      entry("painting-b", refused),
+    ];
+    await writeFile(
+      path.join(manifests, "offline.json"),
+      JSON.stringify({ name: "offline", description: "-", files }),
+    );
+    vi.stubEnv("STYLIZE_MODELS_DIR", path.join(dir, "models"));
+    const out = captureConsole();
+
+    const started = performance.now();
+    const code = await runModelsCommand(["node", "download-models.js", "--manifests", manifests]);
+    const elapsedMs = performance.now() - started;
+    const text = out.join("\n");
+    expect(code).toBe(1);
+    expect(elapsedMs).toBeLessThan(3000);
+    expect(text).toMatch(
+      /✖ weights: could not download weights\.bin: cannot reach stylize-offline-test\.invalid: its name could not be looked up \(DNS\)/,
+    );
+    expect(text).toMatch(/✖ painting-a: not tried: cannot reach stylize-offline-test\.invalid/);
+    expect(text).toMatch(
+      /✖ painting-b: could not download painting-b\.bin: cannot reach 127\.0\.0\.1:\d+: the connection was refused/,
+    );
+    expect(text).toMatch(
+      /3 of 3 model file\(s\) could not be downloaded\. The download servers could not be reached: check the internet connection/,
+    );
   });
 });
 
@@ -380,10 +501,7 @@ describe('npm run models with "verify": "image"', () => {
     await writeFile(path.join(manifests, "vgg19.json"), JSON.stringify(weights));
     const models = path.join(dir, "models");
     vi.stubEnv("STYLIZE_MODELS_DIR", models);
-    const out: string[] = [];
-    const capture = (...args: unknown[]) => void out.push(args.join(" "));
-    vi.spyOn(console, "log").mockImplementation(capture);
-    vi.spyOn(console, "error").mockImplementation(capture);
+    const out = captureConsole();
     const run = async (...extra: string[]) => {
       out.length = 0;
       const code = await runModelsCommand(["node", "download-models.js", "--manifests", manifests, ...extra]);

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
@@ -141,6 +141,15 @@ describe("encodeFile", () => {
       expect([metadata.format, metadata.width, metadata.height]).toEqual([format, 40, 30]);
     });
   }
+
+  it("replaces an existing file whole, leaving no temporary file beside it", async () => {
+    const folder = mkdtempSync(join(directory, "replace-"));
+    const path = join(folder, "result.png");
+    writeFileSync(path, "an older result");
+    await encodeFile(image, path);
+    expect((await sharp(readFileSync(path)).metadata()).format).toBe("png");
+    expect(readdirSync(folder)).toEqual(["result.png"]);
+  });
 
   it("refuses other extensions with a friendly error and writes nothing", async () => {
     const path = join(directory, "out.bmp");

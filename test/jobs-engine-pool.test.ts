@@ -65,7 +65,13 @@ function pool(options: { weights?: string; maxRssBytes?: number } = {}) {
     cancelGraceMs: 300,
     maxRssBytes: options.maxRssBytes ?? 4 * 2 ** 30,
     respawnBackoffMs: { min: 10, max: 50 },
-    config: { weightsLocation: options.weights ?? "ok", backend: "cpu", threads: 1, logLevel: "silent" },
+    config: {
+      weightsLocation: options.weights ?? "ok",
+      weightsOrigin: "given",
+      backend: "cpu",
+      threads: 1,
+      logLevel: "silent",
+    },
   });
 }
 

@@ -139,6 +139,6 @@ describe("loadKerasH5", () => {
   });
 
   it("refuses a missing file", async () => {
-    await expect(loadKerasH5(path.join(dir, "nope.h5"))).rejects.toThrow(/nope\.h5: file not found/);
+    await expect(loadKerasH5(path.join(dir, "nope.h5"))).rejects.toThrow(/nope\.h5: the file does not exist/);
   });
 });

@@ -63,7 +63,7 @@ describe("loadTfjsLayers", () => {
     const { shards } = await writeTfjsFolder(weights, sub("missing-shard"), { shardBytes: 1000 });
     await rm(shards[1]!);
     await expect(loadTfjsLayers(sub("missing-shard"))).rejects.toThrow(
-      /model\.json: weight shard group1-shard2of\d+\.bin \(holding block1_conv1, .*\) is missing/,
+      /model\.json: weight shard group1-shard2of\d+\.bin \(holding block1_conv1, .*\) does not exist/,
     );
   });
 
@@ -105,7 +105,7 @@ describe("loadTfjsLayers", () => {
   });
 
   it("refuses a folder without model.json", async () => {
-    await expect(loadTfjsLayers(dir)).rejects.toThrow(/model\.json: file not found/);
+    await expect(loadTfjsLayers(dir)).rejects.toThrow(/model\.json: the file does not exist/);
   });
 });
 
@@ -136,7 +136,7 @@ describe.skipIf(!hasReference)("real VGG19 reference weights", () => {
 
   it("refuses the unmodified model.json, whose block 4–5 shards are absent", async () => {
     await expect(loadTfjsLayers(FULL_REFERENCE)).rejects.toThrow(
-      /weight shard group9-shard1of2 \(holding block4_conv1\) is missing/,
+      /weight shard group9-shard1of2 \(holding block4_conv1\) does not exist/,
     );
   });
 });

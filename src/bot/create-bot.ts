@@ -80,6 +80,7 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       cancelGraceMs: 10_000,
       config: {
         weightsLocation: config.weightsLocation,
+        weightsOrigin: config.weightsOrigin,
         backend: config.backend,
         threads: config.threads,
         logLevel: config.logLevel,

@@ -1,37 +1,51 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import os from "node:os";
 import path from "node:path";
-import { SingleBar } from "cli-progress";
 import { configOrExit, type EngineConfig, loadEngineConfig } from "../config.js";
 import { formatDuration } from "../duration.js";
-import {
-  initBackend,
-  loadVggWeights,
-  releaseBackend,
-  resolveOptions,
-  type StylizeEvent,
-  stylize,
-} from "../engine/index.js";
+import { type RgbImage, resolveOptions, type StylizeRequest } from "../engine/index.js";
+import { isNotFound, plainFsReason } from "../fs-errors.js";
 import { decodeImage, encodeFile, ImageInputError } from "../images/index.js";
 import { createLogger } from "../log.js";
 import { type CliRequest, parseCliArgs } from "./args.js";
+import { checkOutputFile, prepareFramesFolder } from "./output-paths.js";
+import { PainterProcess } from "./painter-process.js";
+import { ProgressBar } from "./progress-bar.js";
+import { UserError } from "./user-error.js";
 
 /**
- * `stylize`: paint one photo locally, with a terminal progress bar. Honours the bot's engine variables
- * (STYLIZE_BACKEND, STYLIZE_THREADS, STYLIZE_WEIGHTS, STYLIZE_MODELS_DIR, LOG_LEVEL); a flag wins over its
- * variable.
+ * `stylize`: paint one photo locally, with a terminal progress bar. This process checks the paths, reads
+ * the images and draws the progress; the painting runs in a painter process (./painter.ts), so Ctrl-C
+ * is answered at once, whatever the engine is doing. Honours the bot's engine variables (STYLIZE_BACKEND,
+ * STYLIZE_THREADS, STYLIZE_WEIGHTS, STYLIZE_MODELS_DIR, LOG_LEVEL); a flag wins over its variable.
  */
 
 const config = configOrExit(() => loadEngineConfig(process.env, process.cwd(), "warn"));
 const log = createLogger({ level: config.logLevel });
+
+/** What Ctrl-C (or SIGTERM) has to undo: the painter and the bar, whichever exist yet. */
+const running: { painter?: PainterProcess; bar?: ProgressBar } = {};
+
+/**
+ * Stop at once: end the painter (even mid-kernel), put the terminal back (bar line ended, cursor shown)
+ * and exit with 128 + the signal's number, as shells expect. All synchronous, so nothing can outrun it.
+ */
+function stopNow(signal: "SIGINT" | "SIGTERM"): never {
+  running.painter?.kill();
+  running.bar?.stop();
+  process.stderr.write(
+    `stylize: stopped (${signal === "SIGINT" ? "Ctrl-C" : signal}) before the painting was finished\n`,
+  );
+  process.exit(signal === "SIGINT" ? 130 : 143);
+}
 
 async function readImageFile(file: string, role: string) {
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
-    throw new UserError(
-      `cannot read the ${role} image "${file}": ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
+    if (isNotFound(error)) throw new UserError(`the ${role} image ${file} does not exist`);
+    throw new UserError(`cannot read the ${role} image ${file}: ${plainFsReason(error)}`);
   }
   try {
     return (await decodeImage(bytes)).image;
@@ -42,15 +56,12 @@ async function readImageFile(file: string, role: string) {
   }
 }
 
-class UserError extends Error {}
-
-async function run(request: CliRequest, config: EngineConfig): Promise<void> {
-  // The quick checks first (images, options), then the slow set-up (backend, ~80 MB of weights).
+async function buildRequest(request: CliRequest): Promise<StylizeRequest> {
   const content = await readImageFile(request.content, "content");
   const styles = await Promise.all(
     request.styles.map(async (s) => ({ image: await readImageFile(s.path, "style"), weight: s.weight })),
   );
-  const options = resolveOptions({
+  const stylizeRequest: StylizeRequest = {
     content,
     styles,
     size: request.size,
@@ -69,56 +80,72 @@ async function run(request: CliRequest, config: EngineConfig): Promise<void> {
     styleLayers: request.styleLayers?.map((layer) => ({ layer, weight: 1 })),
     stepsPerScale: request.stepsPerScale,
     scales: request.scales,
-  });
-  // The tfjs-folder weight loader needs the backend ready, so the backend comes first.
-  const backend = await initBackend({
-    forced: request.backend ?? config.backend,
-    threads: config.threads,
-    log,
-  });
-  const weights = await loadVggWeights(request.weights ?? config.weightsLocation);
-  if (request.framesDir) await mkdir(request.framesDir, { recursive: true });
+  };
+  resolveOptions(stylizeRequest); // throws on a bad combination now rather than in the painter
+  return stylizeRequest;
+}
 
-  const abort = new AbortController();
-  process.once("SIGINT", () => abort.abort(new Error("cancelled (Ctrl-C)")));
-  const bar = new SingleBar({
-    format: "{bar} {percentage}% | step {value}/{total} | scale {scale} | loss {loss} | ETA {eta_s}",
-    hideCursor: true,
-    noTTYOutput: !request.quiet,
-    notTTYSchedule: 5000,
+/**
+ * Writes the finished painting to `out`. Should that fail after all (the folder removed or the disk filled
+ * during the run), the painting goes to the temporary folder instead of being lost, and the error says where.
+ */
+async function saveResult(image: RgbImage, out: string): Promise<void> {
+  try {
+    await encodeFile(image, out);
+  } catch (error) {
+    const rescue = path.join(os.tmpdir(), `stylize-${Date.now()}${path.extname(out)}`);
+    await encodeFile(image, rescue);
+    throw new UserError(
+      `could not write ${out} (${plainFsReason(error)}); the painting was saved to ${rescue} instead`,
+    );
+  }
+}
+
+async function run(request: CliRequest, config: EngineConfig): Promise<void> {
+  // Where the painting goes is checked first: a finished painting must never be lost to a bad path.
+  await checkOutputFile(request.out);
+  if (request.framesDir) await prepareFramesFolder(request.framesDir);
+  const stylizeRequest = await buildRequest(request);
+
+  const painter = new PainterProcess({
+    request: stylizeRequest,
+    weightsLocation: request.weights ? path.resolve(request.weights) : config.weightsLocation,
+    weightsOrigin: request.weights ? "given" : config.weightsOrigin,
+    backend: request.backend ?? config.backend,
+    threads: config.threads,
+    logLevel: config.logLevel,
   });
+  running.painter = painter;
+  const bar = request.quiet ? undefined : new ProgressBar();
+  running.bar = bar;
   let frame = 0;
-  let scaleCount = 0;
-  for await (const event of stylize(weights, options, abort.signal) as AsyncIterable<StylizeEvent>) {
+  for await (const message of painter.messages()) {
+    if (message.type === "failed") {
+      bar?.stop();
+      log.debug({ stack: message.stack }, "the painter failed");
+      throw new UserError(message.message);
+    }
+    const { event } = message;
     switch (event.type) {
       case "start": {
-        scaleCount = event.plan.length;
         const sizes = event.plan.map((s) => `${s.width}×${s.height}×${s.steps}`).join(" → ");
-        process.stderr.write(`backend ${backend.name}, seed ${event.seed}, scales ${sizes}\n`);
-        if (!request.quiet) bar.start(event.totalSteps, 0, { scale: "-", loss: "-", eta_s: "-" });
+        process.stderr.write(`backend ${event.backend}, seed ${event.seed}, scales ${sizes}\n`);
+        bar?.start(event);
         break;
       }
       case "step":
-        if (!request.quiet) {
-          bar.update(event.overallStep, {
-            scale: `${event.scale + 1}/${scaleCount}`,
-            loss: event.losses.total.toExponential(3),
-            eta_s: formatDuration(event.etaMs),
-          });
-        }
+        bar?.step(event);
         break;
       case "preview":
         if (request.framesDir) {
           frame += 1;
-          await encodeFile(
-            event.image,
-            path.join(request.framesDir, `frame-${String(frame).padStart(4, "0")}.png`),
-          );
+          const name = `frame-${String(frame).padStart(4, "0")}.png`;
+          await encodeFile(event.image, path.join(request.framesDir, name));
         }
         break;
       case "done":
-        bar.stop();
-        await encodeFile(event.image, request.out);
+        bar?.stop();
+        await saveResult(event.image, request.out);
         process.stderr.write(
           `wrote ${request.out} (${event.image.width}×${event.image.height}) in ${formatDuration(event.elapsedMs)}, seed ${event.seed}\n`,
         );
@@ -128,17 +155,18 @@ async function run(request: CliRequest, config: EngineConfig): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  process.on("SIGINT", () => stopNow("SIGINT"));
+  process.on("SIGTERM", () => stopNow("SIGTERM"));
   // Commander prints its own usage errors and exits with code 1.
   const request = parseCliArgs(process.argv.slice(2));
   try {
     await run(request, config);
   } catch (error) {
+    running.bar?.stop();
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`stylize: ${message}\n`);
     if (!(error instanceof UserError)) log.debug({ err: error }, "stylize failed");
     process.exitCode = 1;
-  } finally {
-    releaseBackend(); // ends the wasm backend's threads now rather than at exit
   }
 }
 

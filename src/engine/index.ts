@@ -26,4 +26,10 @@ export { fitLongEdge, MIN_SCALE_EDGE, planScales, QUALITY_PRESETS, type Schedule
 export { stylize } from "./stylize.js";
 export type * from "./types.js";
 export { BACKEND_ORDER, COLOR_MODES, INIT_MODES, OPTIMIZERS, POOLINGS, QUALITIES } from "./types.js";
-export { InvalidWeightsError, loadVggWeights, WeightsUnavailableError } from "./weights/index.js";
+export { kerasConvName, VGG19_CONVS } from "./vgg19-spec.js";
+export {
+  InvalidWeightsError,
+  loadVggWeights,
+  type WeightsOrigin,
+  WeightsUnavailableError,
+} from "./weights/index.js";

@@ -92,7 +92,7 @@ async function serve(config: EngineHostConfig): Promise<void> {
   try {
     // In this order: the tfjs-folder loader decodes weights with tfjs, which needs the backend ready.
     const backend = await initBackend({ forced: config.backend, threads: config.threads, log });
-    weights = await loadVggWeights(config.weightsLocation);
+    weights = await loadVggWeights(config.weightsLocation, config.weightsOrigin);
     post({ type: "ready", backend: backend.name });
   } catch (error) {
     post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });

@@ -1,4 +1,4 @@
-import type { BackendName, StylizeEvent, StylizeOptions } from "../engine/index.js";
+import type { BackendName, StylizeEvent, StylizeOptions, WeightsOrigin } from "../engine/index.js";
 import type { EncodedImage } from "./events.js";
 
 /**
@@ -10,6 +10,8 @@ import type { EncodedImage } from "./events.js";
 
 export interface EngineHostConfig {
   readonly weightsLocation: string;
+  /** Whether the weights are the downloaded file or the user's own (STYLIZE_WEIGHTS), for the error message. */
+  readonly weightsOrigin: WeightsOrigin;
   readonly backend: BackendName | undefined;
   /** CPU threads of the onnxruntime / wasm backends in this process. */
   readonly threads: number;

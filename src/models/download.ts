@@ -61,16 +61,30 @@ export interface DownloadResult {
 
 export class DownloadError extends Error {
   override name = "DownloadError";
+  /** The server was never reached (offline, DNS failure, connection refused): other files from it will fail too. */
+  readonly unreachable: boolean;
   constructor(
     readonly url: string,
     message: string,
     /** Worth another attempt (network trouble) rather than a fault that will repeat. */
     readonly retryable: boolean,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { unreachable?: boolean },
   ) {
     super(message, options);
+    this.unreachable = options?.unreachable ?? false;
   }
 }
+
+/** Connection failures that mean "cannot reach the server at all", in plain words. */
+const UNREACHABLE: Readonly<Record<string, string>> = {
+  ENOTFOUND: "its name could not be looked up (DNS)",
+  EAI_AGAIN: "its name could not be looked up (DNS)",
+  ECONNREFUSED: "the connection was refused",
+  ENETUNREACH: "the network is unreachable",
+  EHOSTUNREACH: "the host is unreachable",
+  ENETDOWN: "the network is down",
+  UND_ERR_CONNECT_TIMEOUT: "the connection timed out",
+};
 
 const MAX_RETRY_DELAY_MS = 30_000;
 
@@ -107,7 +121,9 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       lastError = asDownloadError(url, error);
-      if (!lastError.retryable) break;
+      // Unreachable at first contact means offline or a wrong address: retrying for minutes cannot help.
+      // Once the server has answered, a refused reconnect is a blip worth the retries.
+      if (!lastError.retryable || (lastError.unreachable && attempt === 1)) break;
       continue;
     }
 
@@ -139,6 +155,7 @@ export async function downloadFile(options: DownloadOptions): Promise<DownloadRe
   const kept = (await exists(partial)) ? ` The partial file ${partial} is kept; run again to resume.` : "";
   throw new DownloadError(url, `could not download ${path.basename(dest)}: ${why}.${kept}`, false, {
     cause: lastError,
+    unreachable: lastError?.unreachable ?? false,
   });
 }
 
@@ -214,10 +231,31 @@ function contentRangeStart(response: Response): number | undefined {
 
 function asDownloadError(url: string, error: unknown): DownloadError {
   if (error instanceof DownloadError) return error;
-  // fetch and stream failures (reset, refused, DNS, "terminated") are worth retrying.
+  const unreachable = unreachableReason(error);
+  if (unreachable) {
+    const host = new URL(url).host;
+    return new DownloadError(url, `cannot reach ${host}: ${unreachable}`, true, {
+      cause: error,
+      unreachable: true,
+    });
+  }
+  // Other fetch and stream failures (reset, "terminated") are worth retrying.
   const cause = (error as { cause?: { message?: string } }).cause?.message;
   const message = `${url}: ${(error as Error).message}${cause ? ` (${cause})` : ""}`;
   return new DownloadError(url, message, true, { cause: error });
+}
+
+/** Why the server could not be reached at all, from fetch's error or its causes; undefined otherwise. */
+function unreachableReason(error: unknown, depth = 0): string | undefined {
+  if (typeof error !== "object" || error === null || depth > 4) return undefined;
+  const { code, cause, errors } = error as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (typeof code === "string" && UNREACHABLE[code]) return UNREACHABLE[code];
+  // Happy eyeballs: an AggregateError holding one failure per address tried.
+  for (const inner of Array.isArray(errors) ? errors : []) {
+    const reason = unreachableReason(inner, depth + 1);
+    if (reason) return reason;
+  }
+  return unreachableReason(cause, depth + 1);
 }
 
 /** Why the complete partial file is refused, or undefined when it passes the checksum or `verify`. */

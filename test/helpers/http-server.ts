@@ -14,16 +14,17 @@ export interface TestServer {
 
 export type Handler = (req: IncomingMessage, res: ServerResponse, index: number) => void;
 
-export async function startServer(handler: Handler): Promise<TestServer> {
+/** Listens on `port` (0: any free port; give a closed server's port to bring it back at the same URL). */
+export async function startServer(handler: Handler, port = 0): Promise<TestServer> {
   const requests: IncomingMessage["headers"][] = [];
   const server = createServer((req, res) => {
     requests.push(req.headers);
     handler(req, res, requests.length - 1);
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/file.bin`,
+    url: `http://127.0.0.1:${address.port}/file.bin`,
     requests,
     close: () =>
       new Promise((resolve) => {

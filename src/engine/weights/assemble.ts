@@ -1,3 +1,4 @@
+import { isNotFound, plainFsReason } from "../../fs-errors.js";
 import type { ConvWeights, VggWeights } from "../types.js";
 import { VGG19_CONVS } from "../vgg19-spec.js";
 
@@ -9,13 +10,24 @@ import { VGG19_CONVS } from "../vgg19-spec.js";
 /** A weights file that exists but cannot be used; the message names the file and, where known, the layer. */
 export class InvalidWeightsError extends Error {
   override name = "InvalidWeightsError";
+  /** The file exists but could not be read (e.g. permission denied), rather than holding bad data. */
+  readonly unreadable: boolean;
   constructor(
     readonly file: string,
-    detail: string,
-    options?: ErrorOptions,
+    readonly detail: string,
+    options?: ErrorOptions & { unreadable?: boolean },
   ) {
     super(`${file}: ${detail}`, options);
+    this.unreadable = options?.unreadable ?? false;
   }
+}
+
+/** The error for a weights file (or a part of one, `what`) that could not be read: missing, or unreadable. */
+export function fileReadError(file: string, error: unknown, what?: string): InvalidWeightsError {
+  if (isNotFound(error))
+    return new InvalidWeightsError(file, `${what ?? "the file"} does not exist`, { cause: error });
+  const detail = `${what ? `${what}: ` : ""}${plainFsReason(error)}`;
+  return new InvalidWeightsError(file, detail, { cause: error, unreadable: true });
 }
 
 const VGG_NAMES = new Set(VGG19_CONVS.map((c) => c.name));

@@ -5,6 +5,7 @@ import h5wasm, { type Attribute, type Group } from "h5wasm/node";
 import type { VggWeights } from "../types.js";
 import {
   assembleVggWeights,
+  fileReadError,
   InvalidWeightsError,
   isVggConvName,
   parseWeightName,
@@ -34,10 +35,8 @@ export async function loadKerasH5(source: string | Uint8Array, label?: string): 
 
 async function readKerasH5(file: string, label: string): Promise<VggWeights> {
   await h5wasm.ready;
-  const problem = await hdf5HeaderProblem(file).catch((error: NodeJS.ErrnoException) => {
-    throw new InvalidWeightsError(label, error.code === "ENOENT" ? "file not found" : error.message, {
-      cause: error,
-    });
+  const problem = await hdf5HeaderProblem(file).catch((error: unknown) => {
+    throw fileReadError(label, error);
   });
   if (problem) throw new InvalidWeightsError(label, problem);
 

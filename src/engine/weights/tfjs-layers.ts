@@ -8,6 +8,7 @@ import { z } from "zod";
 import type { VggWeights } from "../types.js";
 import {
   assembleVggWeights,
+  fileReadError,
   InvalidWeightsError,
   parseWeightName,
   type RawConv,
@@ -95,10 +96,7 @@ async function readModelJson(modelJson: string): Promise<z.infer<typeof ModelJso
   try {
     text = await readFile(modelJson, "utf8");
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new InvalidWeightsError(modelJson, code === "ENOENT" ? "file not found" : String(error), {
-      cause: error,
-    });
+    throw fileReadError(modelJson, error);
   }
   let data: unknown;
   try {
@@ -135,11 +133,8 @@ async function readShards(
         `weight shard path "${shard}" points outside the model folder`,
       );
     }
-    const data = await readFile(file).catch((error: NodeJS.ErrnoException) => {
-      const why = error.code === "ENOENT" ? "is missing" : `cannot be read (${error.message})`;
-      throw new InvalidWeightsError(modelJson, `weight shard ${shard} (holding ${layers}) ${why}`, {
-        cause: error,
-      });
+    const data = await readFile(file).catch((error: unknown) => {
+      throw fileReadError(modelJson, error, `weight shard ${shard} (holding ${layers})`);
     });
     buffers.push(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer);
   }
