@@ -155,11 +155,13 @@ describe("two processes writing at once (bot and job runner)", () => {
     sharedResult(store);
     const rounds = 120;
     const writers = [startWriter(db, "bot", rounds), startWriter(db, "runner", rounds)];
-    // This connection writes too while the children run.
+    // This connection writes too while the children run, as the bot does: queued, never blocking for long.
+    const votes: Promise<boolean>[] = [];
     for (let i = 0; i < 40; i++) {
-      store.addVote("shared", `parent-${i}`);
+      votes.push(store.enqueue(() => store.addVote("shared", `parent-${i}`)));
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    expect(await Promise.all(votes)).toEqual(Array(40).fill(true));
     const exits = await Promise.all(writers.map((w) => exited(w.child)));
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
     expect(store.votes("shared")).toBe(2 * rounds + 40);

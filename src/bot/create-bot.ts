@@ -17,7 +17,6 @@ import { createInteractionHandler } from "./interactions.js";
 import { JobArchive } from "./job-archive.js";
 import { JobMessage } from "./job-message.js";
 import { type Engine, JobService } from "./job-service.js";
-import { loggableError } from "./loggable-error.js";
 import { PresetCatalog } from "./presets.js";
 import { listenForVotes } from "./votes.js";
 
@@ -52,9 +51,12 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
 }
 
+/** How long stop() keeps retrying writes a locked or full database held back. */
+const STOP_DRAIN_MS = 5000;
+
 export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const store = Store.open(config.databaseFile);
+  const store = Store.open(config.databaseFile, { log: log.child({ component: "store" }) });
   const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
   if (presets.presets.length === 0)
     log.warn({ manifest: config.presetsManifest }, "no style presets installed");
@@ -83,7 +85,7 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     engineOverrides: options.engineOverrides,
     onDelivered: (job, messageId) => {
       if (!job.guildId) return; // votes and leaderboards are per guild
-      store.recordResult({
+      const record = {
         messageId,
         channelId: job.channelId,
         guildId: job.guildId,
@@ -92,7 +94,11 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
         settings: job.settings,
         seed: job.settings.seed,
         createdAt: Date.now(),
-      });
+      };
+      // Queued: a locked or full database delays the record (and the votes on it) but never loses it.
+      store
+        .enqueue(() => store.recordResult(record))
+        .catch((error: unknown) => log.error({ err: error, messageId }, "could not record a result"));
     },
   });
   const client = new Client({
@@ -118,10 +124,10 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       )
       .then(
         (count) => count > 0 && log.info({ count }, "resumed unfinished jobs"),
-        (error: unknown) => log.error({ err: loggableError(error) }, "could not resume unfinished jobs"),
+        (error: unknown) => log.error({ err: error }, "could not resume unfinished jobs"),
       );
   });
-  client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
+  client.on(Events.Error, (error) => log.error({ err: error }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 
   return {
@@ -130,14 +136,11 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     context,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
-      void archive
-        .prune()
-        .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not prune old jobs"));
+      void archive.prune().catch((error: unknown) => log.warn({ err: error }, "could not prune old jobs"));
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       void engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),
-        (error: unknown) =>
-          log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
+        (error: unknown) => log.error({ err: error }, "engine not ready; jobs will fail until this is fixed"),
       );
       await client.login(config.discordToken);
     },
@@ -145,6 +148,8 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       jobs.close();
       await client.destroy();
       await engine.close?.();
+      const unwritten = await store.drain(STOP_DRAIN_MS);
+      if (unwritten > 0) log.error({ unwritten }, "the database stayed unwritable; queued writes are lost");
       store.close();
     },
   };

@@ -1,8 +1,16 @@
 import type { Interaction } from "discord.js";
+import { StoreUnavailableError } from "../store/index.js";
 import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
-import { loggableError } from "./loggable-error.js";
 import { replyPrivately } from "./replies.js";
+
+const SOMETHING_WENT_WRONG = "Sorry — something went wrong on my side. Please try again.";
+
+function storeUnavailableText(error: StoreUnavailableError): string {
+  return error.reason === "busy"
+    ? "My database is busy for a moment — please try that again in a minute."
+    : "I can't save anything right now (my storage is full or failing); the bot's admins can see why in the logs. Please try again later.";
+}
 
 /**
  * Routes every interaction to its command or button handler. Nothing a member sends may crash the bot:
@@ -32,12 +40,14 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
         await handleButton(interaction, bot);
       }
     } catch (error) {
-      log.error({ err: loggableError(error) }, "interaction handler failed");
+      const unavailable = error instanceof StoreUnavailableError;
+      if (unavailable) log.warn({ err: error }, "the database is unavailable; the member was asked to retry");
+      else log.error({ err: error }, "interaction handler failed");
       if (interaction.isRepliable()) {
-        await replyPrivately(interaction, "Sorry — something went wrong on my side. Please try again.").catch(
-          (replyError) =>
-            log.warn({ err: loggableError(replyError) }, "could not tell the member about the failure"),
-        );
+        await replyPrivately(
+          interaction,
+          unavailable ? storeUnavailableText(error) : SOMETHING_WENT_WRONG,
+        ).catch((replyError) => log.warn({ err: replyError }, "could not tell the member about the failure"));
       }
     }
   };

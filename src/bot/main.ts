@@ -1,7 +1,6 @@
 import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
 import { createLogger } from "../log.js";
 import { createBot } from "./create-bot.js";
-import { loggableError } from "./loggable-error.js";
 
 /** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
 
@@ -15,14 +14,12 @@ if (!config.discordToken) {
 
 const log = createLogger({ level: config.logLevel });
 const bot = await createBot(config, { log }).catch((error: unknown) => {
-  log.fatal({ err: loggableError(error) }, "the bot could not be set up");
+  log.fatal({ err: error }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
 
 // A safety net: a stray rejection is a bug to log, never a reason to drop every member's job.
-process.on("unhandledRejection", (reason) =>
-  log.error({ err: loggableError(reason) }, "unhandled rejection"),
-);
+process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -34,7 +31,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 try {
   await bot.start();
 } catch (error) {
-  log.fatal({ err: loggableError(error) }, "could not connect to Discord");
+  log.fatal({ err: error }, "could not connect to Discord");
   await bot.stop().catch(() => undefined);
   fail(`Could not connect to Discord: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -1,13 +1,22 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import type { Logger } from "../log.js";
 import { MIGRATIONS } from "./migrations.js";
+import { openDatabase } from "./open.js";
+import { isTransientStoreError, StoreUnavailableError } from "./unavailable.js";
+import { WriteQueue } from "./write-queue.js";
 
 /**
  * The bot's persistent state in one embedded SQLite file: community presets, delivered results, votes and
  * guild settings. This module is the only one that speaks SQL, so a move to PostgreSQL replaces this file
  * (and migrations.ts) and nothing else. Every write runs in an IMMEDIATE transaction: the bot and a job
- * runner may hold connections to the same file, and WAL plus a busy timeout lets them take turns.
+ * runner may hold connections to the same file, and WAL lets readers go on while one of them writes.
+ *
+ * better-sqlite3 is synchronous, so a lock held by another process would freeze the event loop for as
+ * long as the busy timeout. The bot's connection therefore waits only briefly (INTERACTIVE_BUSY_TIMEOUT_MS):
+ * - writes that must never be lost go through enqueue(): in order, retried off the hot path until written;
+ * - other writes (a moderator's action, a settings change) fail fast with StoreUnavailableError, which the
+ *   member is told to retry;
+ * - guild settings, read by almost every command, fall back to the last copy read when the file is locked.
  */
 
 export type PresetStatus = "pending" | "approved" | "rejected";
@@ -87,8 +96,18 @@ export class PresetNameTakenError extends Error {
   override readonly name = "PresetNameTakenError";
 }
 
-/** How long a connection waits for another one's write transaction before giving up. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long one statement on the bot's connection waits for another connection's lock: short, as the
+ * wait blocks the event loop. Processes without members to answer (batch jobs, tools) pass a longer one.
+ */
+export const INTERACTIVE_BUSY_TIMEOUT_MS = 25;
+
+export interface StoreOptions {
+  /** Defaults to INTERACTIVE_BUSY_TIMEOUT_MS. */
+  readonly busyTimeoutMs?: number;
+  /** Where the write queue reports a stall (the database locked or full) and its end. */
+  readonly log?: Logger;
+}
 
 interface PresetRow {
   id: number;
@@ -130,41 +149,84 @@ const RESULT_COLUMNS =
 
 export class Store {
   readonly #db: Database.Database;
+  readonly #queue: WriteQueue;
+  /** The last settings read per guild: served while the file is locked against readers too. */
+  readonly #settings = new Map<string, GuildSettings>();
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, options: StoreOptions) {
     this.#db = db;
+    const log = options.log;
+    this.#queue = new WriteQueue({
+      run: (work) => this.#transaction(work),
+      isTransient: isTransientStoreError,
+      onStall: (error, waiting) =>
+        log?.warn({ err: error, waiting }, "database not writable; queued writes will be retried"),
+      onRecover: (written, stalledMs) =>
+        log?.info({ written, stalledMs }, "database writable again; queued writes committed"),
+    });
   }
 
-  /** Opens (creating if needed) the database file and brings its schema up to date. */
-  static open(file: string): Store {
-    if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    db.pragma("journal_mode = WAL");
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma("foreign_keys = ON");
-    // WAL with NORMAL sync stays consistent on a crash; only the last commits may be lost on power loss.
-    db.pragma("synchronous = NORMAL");
-    migrate(db);
-    return new Store(db);
+  /**
+   * Opens (creating if needed) the database file and brings its schema up to date. Throws StoreOpenError,
+   * naming the file and what is wrong with it, when it cannot.
+   */
+  static open(file: string, options: StoreOptions = {}): Store {
+    const db = openDatabase(file, migrate);
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? INTERACTIVE_BUSY_TIMEOUT_MS}`);
+    return new Store(db, options);
   }
 
   get schemaVersion(): number {
     return this.#db.pragma("user_version", { simple: true }) as number;
   }
 
+  /** Writes queued by enqueue() and not yet committed. */
+  get queuedWrites(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Runs `work` (store writes, and reads they depend on) in one transaction that is never lost to a lock
+   * or a full disk: after every write queued before it, retried off the hot path until committed. When
+   * nothing is waiting it runs at once, before this returns. For writes a member must not lose (votes,
+   * result records); the promise carries `work`'s value.
+   */
+  enqueue<T>(work: () => T): Promise<T> {
+    return this.#queue.enqueue(work);
+  }
+
+  /** Keeps retrying queued writes for up to `timeoutMs`; resolves with how many are still not written. */
+  drain(timeoutMs: number): Promise<number> {
+    return this.#queue.drain(timeoutMs);
+  }
+
+  /** Closes the file; writes still queued are rejected (drain() first to give them a chance). */
   close(): void {
+    this.#queue.close();
     if (this.#db.open) this.#db.close();
   }
 
   /**
-   * Runs `work` in one write transaction; the store's own writes inside it join it (as savepoints), so
-   * several of them commit or vanish together.
+   * Runs `work` in one write transaction now; the store's own writes inside it join it (as savepoints), so
+   * several of them commit or vanish together. Throws StoreUnavailableError when the file is locked or the
+   * disk is full (after a short wait), rather than block.
    */
   batch<T>(work: () => T): T {
     return this.#write(work);
   }
 
   #write<T>(work: () => T): T {
+    if (this.#db.inTransaction) return this.#db.transaction(work)(); // joins the open one as a savepoint
+    // Queued writes go first, so writes land in the order they were asked for.
+    if (!this.#queue.flush()) throw new StoreUnavailableError("busy", "writes are waiting for the database");
+    try {
+      return this.#transaction(work);
+    } catch (error) {
+      throw StoreUnavailableError.wrap(error);
+    }
+  }
+
+  #transaction<T>(work: () => T): T {
     return this.#db.transaction(work).immediate();
   }
 
@@ -393,10 +455,17 @@ export class Store {
   // --- guild settings ------------------------------------------------------------------------------
 
   guildSettings(guildId: string): GuildSettings {
-    const row = this.#db.prepare("SELECT * FROM guild_settings WHERE guild_id = ?").get(guildId) as
-      | SettingsRow
-      | undefined;
-    return {
+    let row: SettingsRow | undefined;
+    try {
+      row = this.#db.prepare("SELECT * FROM guild_settings WHERE guild_id = ?").get(guildId) as
+        | SettingsRow
+        | undefined;
+    } catch (error) {
+      const cached = this.#settings.get(guildId);
+      if (cached && isTransientStoreError(error)) return cached;
+      throw StoreUnavailableError.wrap(error);
+    }
+    const settings: GuildSettings = {
       autoApprove: Boolean(row?.auto_approve),
       voteEmoji: row?.vote_emoji ?? DEFAULT_VOTE_EMOJI,
       moderatorRoleId: row?.moderator_role_id ?? undefined,
@@ -405,6 +474,8 @@ export class Store {
       perUserLimit: row?.per_user_limit ?? undefined,
       allowedChannelIds: row?.allowed_channel_ids ? (JSON.parse(row.allowed_channel_ids) as string[]) : [],
     };
+    this.#settings.set(guildId, settings);
+    return settings;
   }
 
   /** Applies `changes`; a key present with the value undefined goes back to its default. */
