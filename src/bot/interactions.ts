@@ -40,13 +40,14 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
         await handleButton(interaction, bot);
       }
     } catch (error) {
-      const unavailable = error instanceof StoreUnavailableError;
-      if (unavailable) log.warn({ err: error }, "the database is unavailable; the member was asked to retry");
+      const unavailable = StoreUnavailableError.wrap(error);
+      const storeDown = unavailable instanceof StoreUnavailableError;
+      if (storeDown) log.warn({ err: error }, "the database is unavailable; the member was asked to retry");
       else log.error({ err: error }, "interaction handler failed");
       if (interaction.isRepliable()) {
         await replyPrivately(
           interaction,
-          unavailable ? storeUnavailableText(error) : SOMETHING_WENT_WRONG,
+          storeDown ? storeUnavailableText(unavailable) : SOMETHING_WENT_WRONG,
         ).catch((replyError) => log.warn({ err: replyError }, "could not tell the member about the failure"));
       }
     }

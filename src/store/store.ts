@@ -10,13 +10,14 @@ import { WriteQueue } from "./write-queue.js";
  * guild settings. This module is the only one that speaks SQL, so a move to PostgreSQL replaces this file
  * (and migrations.ts) and nothing else. Every write runs in an IMMEDIATE transaction: the bot and a job
  * runner may hold connections to the same file, and WAL lets readers go on while one of them writes.
+ * (Nothing can lock readers out either: each open WAL connection holds a shared lock on the file, so no
+ * other process gets the exclusive lock that would.)
  *
- * better-sqlite3 is synchronous, so a lock held by another process would freeze the event loop for as
- * long as the busy timeout. The bot's connection therefore waits only briefly (INTERACTIVE_BUSY_TIMEOUT_MS):
+ * better-sqlite3 is synchronous, so waiting for another process's write lock freezes the event loop for
+ * as long as the busy timeout. The bot's connection therefore waits only briefly (INTERACTIVE_BUSY_TIMEOUT_MS):
  * - writes that must never be lost go through enqueue(): in order, retried off the hot path until written;
- * - other writes (a moderator's action, a settings change) fail fast with StoreUnavailableError, which the
- *   member is told to retry;
- * - guild settings, read by almost every command, fall back to the last copy read when the file is locked.
+ * - other writes (a moderator's action, a settings change) fail fast with StoreUnavailableError, and the
+ *   member is asked to try again.
  */
 
 export type PresetStatus = "pending" | "approved" | "rejected";
@@ -150,8 +151,6 @@ const RESULT_COLUMNS =
 export class Store {
   readonly #db: Database.Database;
   readonly #queue: WriteQueue;
-  /** The last settings read per guild: served while the file is locked against readers too. */
-  readonly #settings = new Map<string, GuildSettings>();
 
   private constructor(db: Database.Database, options: StoreOptions) {
     this.#db = db;
@@ -455,17 +454,10 @@ export class Store {
   // --- guild settings ------------------------------------------------------------------------------
 
   guildSettings(guildId: string): GuildSettings {
-    let row: SettingsRow | undefined;
-    try {
-      row = this.#db.prepare("SELECT * FROM guild_settings WHERE guild_id = ?").get(guildId) as
-        | SettingsRow
-        | undefined;
-    } catch (error) {
-      const cached = this.#settings.get(guildId);
-      if (cached && isTransientStoreError(error)) return cached;
-      throw StoreUnavailableError.wrap(error);
-    }
-    const settings: GuildSettings = {
+    const row = this.#db.prepare("SELECT * FROM guild_settings WHERE guild_id = ?").get(guildId) as
+      | SettingsRow
+      | undefined;
+    return {
       autoApprove: Boolean(row?.auto_approve),
       voteEmoji: row?.vote_emoji ?? DEFAULT_VOTE_EMOJI,
       moderatorRoleId: row?.moderator_role_id ?? undefined,
@@ -474,8 +466,6 @@ export class Store {
       perUserLimit: row?.per_user_limit ?? undefined,
       allowedChannelIds: row?.allowed_channel_ids ? (JSON.parse(row.allowed_channel_ids) as string[]) : [],
     };
-    this.#settings.set(guildId, settings);
-    return settings;
   }
 
   /** Applies `changes`; a key present with the value undefined goes back to its default. */
