@@ -36,6 +36,7 @@ const EnvSchema = z
     DISCORD_TOKEN: optionalText,
     DISCORD_APPLICATION_ID: snowflake,
     DEV_GUILD_ID: snowflake,
+    DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like https://discord.com/api").optional()),
     STYLIZE_BACKEND: optionalText.transform((v, ctx): BackendName | undefined => {
       try {
         return parseBackendName(v);
@@ -54,6 +55,10 @@ const EnvSchema = z
     STYLIZE_MAX_SIZE: integer(768, SIZE_LIMITS.min, SIZE_LIMITS.max),
     STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
     STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
+    STYLIZE_PRESET_PENDING_PER_MEMBER: integer(3, 1, 100),
+    STYLIZE_PRESET_PENDING_PER_SERVER: integer(25, 1, 1000),
+    STYLIZE_PRESET_COOLDOWN_S: integer(60, 0, 86_400),
+    STYLIZE_PRESET_QUOTA_MB: integer(50, 1, 10_000),
     STYLIZE_DATA_DIR: optionalText,
     STYLIZE_DB: optionalText,
     LOG_LEVEL: z
@@ -72,6 +77,8 @@ export interface Config {
   readonly applicationId: string | undefined;
   /** When set, deploy-commands registers per guild (instant) instead of globally. */
   readonly devGuildId: string | undefined;
+  /** Discord's REST API base; undefined = discord.js's default (https://discord.com/api). */
+  readonly discordApi: string | undefined;
   /** Undefined = pick the fastest backend that loads. */
   readonly backend: BackendName | undefined;
   /** Weights location handed to loadVggWeights; undefined = the engine's default. */
@@ -93,12 +100,25 @@ export interface Config {
     readonly maxSize: number;
     readonly maxInputBytes: number;
   };
+  /** Limits on `/preset add`, checked before the upload is downloaded. */
+  readonly presetLimits: PresetLimits;
   /** Minimum time between two edits of one job's reply. */
   readonly progressIntervalMs: number;
   readonly logLevel: string;
   readonly dataDir: string;
   /** The SQLite file holding community presets, results, votes and guild settings. */
   readonly databaseFile: string;
+}
+
+export interface PresetLimits {
+  /** Submissions one member may have waiting for a moderator in a server. */
+  readonly pendingPerMember: number;
+  /** Submissions waiting for a moderator in one server, from all members. */
+  readonly pendingPerServer: number;
+  /** Time a member waits between two submissions in a server. */
+  readonly cooldownMs: number;
+  /** Bytes of stored preset images (painting and thumbnail, every status) one server may hold. */
+  readonly quotaBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     discordToken: e.DISCORD_TOKEN,
     applicationId: e.DISCORD_APPLICATION_ID,
     devGuildId: e.DEV_GUILD_ID,
+    discordApi: e.DISCORD_API_URL,
     backend: e.STYLIZE_BACKEND,
     weightsLocation: e.STYLIZE_WEIGHTS ? path.resolve(cwd, e.STYLIZE_WEIGHTS) : undefined,
     presetsManifest: path.resolve(cwd, e.STYLIZE_PRESETS_MANIFEST ?? "models/paintings.json"),
@@ -129,6 +150,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,
       maxInputBytes: e.STYLIZE_MAX_INPUT_MB * 1024 * 1024,
+    },
+    presetLimits: {
+      pendingPerMember: e.STYLIZE_PRESET_PENDING_PER_MEMBER,
+      pendingPerServer: e.STYLIZE_PRESET_PENDING_PER_SERVER,
+      cooldownMs: e.STYLIZE_PRESET_COOLDOWN_S * 1000,
+      quotaBytes: e.STYLIZE_PRESET_QUOTA_MB * 1024 * 1024,
     },
     progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
     logLevel: e.LOG_LEVEL ?? "info",

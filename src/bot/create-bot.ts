@@ -106,7 +106,11 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
     partials: [Partials.Message, Partials.Reaction, Partials.User],
     ...options.clientOptions,
-    rest: { rejectOnRateLimit: rejectMessageEditsOnRateLimit, ...options.clientOptions?.rest },
+    rest: {
+      rejectOnRateLimit: rejectMessageEditsOnRateLimit,
+      ...(config.discordApi ? { api: config.discordApi } : {}),
+      ...options.clientOptions?.rest,
+    },
   });
   const context: BotContext = { config, jobs, presets, store, log };
   const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);

@@ -1,6 +1,7 @@
 import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
 import { createLogger } from "../log.js";
 import { createBot } from "./create-bot.js";
+import { exitOnFatalGatewayClose } from "./gateway-fatal.js";
 
 /** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
 
@@ -17,6 +18,9 @@ const bot = await createBot(config, { log }).catch((error: unknown) => {
   log.fatal({ err: error }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
+
+// A wrong token or disallowed intents: say so and exit, rather than run on deaf.
+exitOnFatalGatewayClose(bot.client, { log, stop: () => bot.stop() });
 
 // A safety net: a stray rejection is a bug to log, never a reason to drop every member's job.
 process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
