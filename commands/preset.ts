@@ -17,6 +17,7 @@ import {
 } from "../src/bot/community-presets.js";
 import { guildOf } from "../src/bot/guild-only.js";
 import { isModerator, moderatorsText } from "../src/bot/moderators.js";
+import { PresetLimitError } from "../src/bot/preset-limits.js";
 import { MAX_CHOICES } from "../src/bot/presets.js";
 import { replyPrivately } from "../src/bot/replies.js";
 import { decodeImage, isImageInputError } from "../src/images/index.js";
@@ -105,19 +106,27 @@ async function add(
   }
   const precheck = precheckAttachment(attachment, maxInputBytes);
   if (precheck) return replyPrivately(interaction, precheck);
+  // Limits before work: refused before the "thinking…" reply, the download and the decode.
+  const refusal = bot.presetGate.admit(guildId, interaction.user.id);
+  if (refusal) return replyPrivately(interaction, refusal);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const settings = bot.store.guildSettings(guildId);
   try {
     const bytes = await downloadAttachment(attachment, maxInputBytes);
     const { image } = await decodeImage(bytes, { maxBytes: maxInputBytes, maxEdge: 2048 });
-    const preset = await submitPreset(bot.store, bot.presets, {
-      guildId,
-      submitterId: interaction.user.id,
-      name,
-      description: interaction.options.getString("description") ?? undefined,
-      image,
-      autoApprove: settings.autoApprove,
-    });
+    const preset = await submitPreset(
+      bot.store,
+      bot.presets,
+      {
+        guildId,
+        submitterId: interaction.user.id,
+        name,
+        description: interaction.options.getString("description") ?? undefined,
+        image,
+        autoApprove: settings.autoApprove,
+      },
+      (bytes, insert) => bot.presetGate.commit(guildId, interaction.user.id, bytes, insert),
+    );
     bot.log.info({ guildId, presetId: preset.id, status: preset.status }, "community preset submitted");
     await interaction.editReply(
       preset.status === "approved"
@@ -125,7 +134,12 @@ async function add(
         : `Thanks! “${preset.name}” is waiting for a moderator (${moderatorsText(settings)}) to approve it.`,
     );
   } catch (error) {
-    if (error instanceof SubmissionError || error instanceof AttachmentError || isImageInputError(error)) {
+    if (
+      error instanceof SubmissionError ||
+      error instanceof PresetLimitError ||
+      error instanceof AttachmentError ||
+      isImageInputError(error)
+    ) {
       return replyPrivately(interaction, error.message);
     }
     throw error;

@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { REST, Routes } from "discord.js";
 import { build } from "esbuild";
 import sharp from "sharp";
+import { expect } from "vitest";
 import { commands } from "../commands/index.js";
 import { type Bot, createBot } from "../src/bot/create-bot.js";
 import { loadConfig } from "../src/config.js";
@@ -314,4 +315,50 @@ export function repostsOf(double: DiscordDouble, messageId: string): RecordedReq
       r.route === `/channels/${double.channelId}/messages` &&
       JSON.stringify(r.json).includes(messageId),
   );
+}
+
+/** Rings: a picture unlike the tests' striped built-in paintings and gradient photos. */
+export async function ringsPng(size: number, format: "png" | "jpeg" = "png"): Promise<Buffer> {
+  const data = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r = Math.hypot(x - size / 2, y - size / 3) / size;
+      const v = Math.sin(r * 40) > 0 ? 230 : 20;
+      data.set([v, 255 - v, (x * 255) / size], (y * size + x) * 3);
+    }
+  }
+  const image = sharp(data, { raw: { width: size, height: size, channels: 3 } });
+  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 70 }).toBuffer();
+}
+
+/** Sends `/preset <sub>` with `options` as `user` (and `member`, for permissions and roles). */
+export function sendPreset(
+  double: DiscordDouble,
+  sub: string,
+  user: { id: string; username: string },
+  options: Record<string, unknown>,
+  member?: { permissions?: string; roles?: string[] },
+): SentInteraction {
+  return double.sendCommand({
+    name: "preset",
+    user,
+    member,
+    options: [
+      { name: sub, type: 1, options: Object.entries(options).map(([name, value]) => ({ name, value })) },
+    ],
+  } as never);
+}
+
+/** The private text an interaction got: its ephemeral reply, or the follow-up after an ephemeral defer. */
+export async function privateReply(
+  double: DiscordDouble,
+  sent: { token: string; response: Promise<{ type: number; data?: Record<string, unknown> }> },
+): Promise<string> {
+  const callback = await sent.response;
+  expect(Number(callback.data?.flags) & 64).toBe(64); // ephemeral, or deferred ephemerally
+  if (callback.type === 4) return String(callback.data?.content);
+  const request = await double.waitFor((r) => r.path.startsWith("/webhooks") && r.path.includes(sent.token), {
+    timeoutMs: 15_000,
+  });
+  return (request.json as { content: string }).content;
 }

@@ -46,11 +46,15 @@ export interface Submission {
   readonly autoApprove: boolean;
 }
 
-/** Stores a validated submission, pending unless the guild approves automatically. */
+/**
+ * Stores a validated submission, pending unless the guild approves automatically. `commit` runs the
+ * insert (given the bytes it stores), so the submission limits can be checked in the same transaction.
+ */
 export async function submitPreset(
   store: Store,
   catalog: PresetCatalog,
   submission: Submission,
+  commit: (bytes: number, insert: () => GuildPreset) => GuildPreset = (_bytes, insert) => insert(),
 ): Promise<GuildPreset> {
   const description = submission.description?.trim();
   if (description && description.length > DESCRIPTION_LENGTH) {
@@ -70,17 +74,20 @@ export async function submitPreset(
     format: "jpeg",
     quality: 80,
   });
+  const image = await encodeImage(stored, { format: "jpeg", quality: 92 });
   try {
-    return store.addPreset({
-      guildId: submission.guildId,
-      name: submission.name,
-      description: description || undefined,
-      submitterId: submission.submitterId,
-      status: submission.autoApprove ? "approved" : "pending",
-      image: await encodeImage(stored, { format: "jpeg", quality: 92 }),
-      thumbnail,
-      phash,
-    });
+    return commit(image.length + thumbnail.length, () =>
+      store.addPreset({
+        guildId: submission.guildId,
+        name: submission.name,
+        description: description || undefined,
+        submitterId: submission.submitterId,
+        status: submission.autoApprove ? "approved" : "pending",
+        image,
+        thumbnail,
+        phash,
+      }),
+    );
   } catch (error) {
     // Two members submitting the same name at once: the store's unique index decides.
     if (error instanceof PresetNameTakenError) throw nameTaken(submission.name);

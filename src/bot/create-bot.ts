@@ -17,6 +17,7 @@ import { createInteractionHandler } from "./interactions.js";
 import { JobArchive } from "./job-archive.js";
 import { JobMessage } from "./job-message.js";
 import { type Engine, JobService } from "./job-service.js";
+import { PresetSubmissionGate } from "./preset-limits.js";
 import { PresetCatalog } from "./presets.js";
 import { listenForVotes } from "./votes.js";
 
@@ -112,7 +113,8 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       ...options.clientOptions?.rest,
     },
   });
-  const context: BotContext = { config, jobs, presets, store, log };
+  const presetGate = new PresetSubmissionGate(store, config.presetLimits);
+  const context: BotContext = { config, jobs, presets, store, presetGate, log };
   const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   listenForVotes(client, store, log.child({ component: "votes" }));

@@ -1,6 +1,6 @@
-import { writeFile } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import sharp, { type Sharp } from "sharp";
+import { writeFileAtomic } from "../atomic-file.js";
 import type { RgbImage } from "../engine/types.js";
 import { ImageInputError } from "./errors.js";
 import { fitWithin } from "./geometry.js";
@@ -173,12 +173,15 @@ export function outputFormatForPath(path: string): OutputFormat {
   );
 }
 
-/** Writes `image` to `path`, choosing the format from its extension. */
+/**
+ * Writes `image` to `path`, choosing the format from its extension; atomically, so a full disk leaves no
+ * truncated picture (it throws FileWriteError saying so).
+ */
 export async function encodeFile(
   image: RgbImage,
   path: string,
   options: { quality?: number } = {},
 ): Promise<void> {
   const format = outputFormatForPath(path);
-  await writeFile(path, await encodeImage(image, { format, quality: options.quality }));
+  await writeFileAtomic(path, await encodeImage(image, { format, quality: options.quality }));
 }

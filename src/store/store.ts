@@ -47,6 +47,16 @@ export interface NewPreset {
   readonly createdAt?: number;
 }
 
+/** What a guild's community presets take up, and one member's part in it (for the submission limits). */
+export interface PresetUsage {
+  readonly pendingByMember: number;
+  readonly pendingInServer: number;
+  /** Bytes of stored images (painting and thumbnail) of every preset in the guild, whatever its status. */
+  readonly storedBytes: number;
+  /** When the member's latest preset still stored was submitted. */
+  readonly lastSubmittedAt: number | undefined;
+}
+
 export interface ResultRecord {
   readonly messageId: string;
   readonly channelId: string;
@@ -281,6 +291,21 @@ export class Store {
           .prepare(`SELECT ${PRESET_COLUMNS} FROM guild_presets WHERE guild_id = ? ORDER BY id`)
           .all(guildId);
     return (rows as PresetRow[]).map(toPreset);
+  }
+
+  presetUsage(guildId: string, memberId: string): PresetUsage {
+    const row = this.#db
+      .prepare(
+        `SELECT coalesce(sum(status = 'pending' AND submitter_id = ?), 0) AS pendingByMember,
+                coalesce(sum(status = 'pending'), 0) AS pendingInServer,
+                coalesce(sum(length(image) + length(thumbnail)), 0) AS storedBytes,
+                max(CASE WHEN submitter_id = ? THEN created_at END) AS lastSubmittedAt
+         FROM guild_presets WHERE guild_id = ?`,
+      )
+      .get(memberId, memberId, guildId) as Omit<PresetUsage, "lastSubmittedAt"> & {
+      lastSubmittedAt: number | null;
+    };
+    return { ...row, lastSubmittedAt: row.lastSubmittedAt ?? undefined };
   }
 
   presetImage(id: number): { image: Buffer; thumbnail: Buffer } | undefined {
