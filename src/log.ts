@@ -31,6 +31,8 @@ export function createLogger(
     {
       name: options.name ?? "stylize",
       level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      // pino's own err serializer would re-read the already serialized error as an "Object".
+      serializers: { err: (value: unknown) => (value instanceof Error ? loggableError(value) : value) },
       redact: {
         paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
         censor: "[redacted]",

@@ -12,6 +12,7 @@ import { build } from "esbuild";
 import sharp from "sharp";
 import { expect } from "vitest";
 import { commands } from "../commands/index.js";
+import type { Command } from "../src/bot/command.js";
 import { type Bot, createBot } from "../src/bot/create-bot.js";
 import { loadConfig } from "../src/config.js";
 import type { StylizeOptions } from "../src/engine/types.js";
@@ -138,6 +139,8 @@ export interface TestBotOptions {
   readonly log?: Logger;
   /** Connect to this double instead of starting one (it is then not closed with the bot). */
   readonly useDouble?: DiscordDouble;
+  /** Slash commands in place of the bot's own (registered with the double the same way). */
+  readonly commands?: readonly Command[];
 }
 
 export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
@@ -167,12 +170,13 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
     workerScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },
     log: options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    commands: options.commands ?? commands,
   });
   // Register the commands the way deploy-commands does, so the double knows the option types.
   await new REST({ api: double.apiBase })
     .setToken(double.token)
     .put(Routes.applicationGuildCommands(double.applicationId, double.guildId), {
-      body: commands.map((c) => c.data.toJSON()),
+      body: (options.commands ?? commands).map((c) => c.data.toJSON()),
     });
   await bot.start();
   await double.ready;
