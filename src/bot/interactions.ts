@@ -6,10 +6,14 @@ import { replyPrivately } from "./replies.js";
 
 const SOMETHING_WENT_WRONG = "Sorry — something went wrong on my side. Please try again.";
 
+const STORE_UNAVAILABLE: Record<StoreUnavailableError["reason"], string> = {
+  busy: "My database is busy for a moment — please try that again in a minute.",
+  full: "I can't save anything right now: my storage is full. The bot's admins can see it in the logs — please try again later.",
+  io: "I can't save anything right now: my storage is failing. The bot's admins can see it in the logs — please try again later.",
+};
+
 function storeUnavailableText(error: StoreUnavailableError): string {
-  return error.reason === "busy"
-    ? "My database is busy for a moment — please try that again in a minute."
-    : "I can't save anything right now (my storage is full or failing); the bot's admins can see why in the logs. Please try again later.";
+  return STORE_UNAVAILABLE[error.reason];
 }
 
 /**

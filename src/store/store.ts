@@ -227,7 +227,7 @@ export class Store {
   #write<T>(work: () => T): T {
     if (this.#db.inTransaction) return this.#db.transaction(work)(); // joins the open one as a savepoint
     // Queued writes go first, so writes land in the order they were asked for.
-    if (!this.#queue.flush()) throw new StoreUnavailableError("busy", "writes are waiting for the database");
+    if (!this.#queue.flush()) throw StoreUnavailableError.wrap(this.#queue.stalledBy);
     try {
       return this.#transaction(work);
     } catch (error) {

@@ -31,11 +31,17 @@ export class WriteQueue {
   #timer: NodeJS.Timeout | undefined;
   #attempt = 0;
   #stalledAt: number | undefined;
+  #stalledBy: unknown;
   #writtenSinceStall = 0;
   #closed = false;
 
   constructor(options: WriteQueueOptions) {
     this.#options = options;
+  }
+
+  /** What keeps the head from being written (a lock, a full disk), while it is. */
+  get stalledBy(): unknown {
+    return this.#stalledAt === undefined ? undefined : this.#stalledBy;
   }
 
   /** Writes not yet committed. */
@@ -105,6 +111,7 @@ export class WriteQueue {
   }
 
   #stall(error: unknown): void {
+    this.#stalledBy = error;
     if (this.#stalledAt === undefined) {
       this.#stalledAt = Date.now();
       this.#writtenSinceStall = 0;
