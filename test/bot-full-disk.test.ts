@@ -1,10 +1,10 @@
 import { readdir } from "node:fs/promises";
 import { Writable } from "node:stream";
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/log.js";
 import {
   ALICE,
+  noisePng,
   privateReply,
   react,
   sendPreset,
@@ -49,18 +49,6 @@ afterAll(async () => {
   await t?.close();
   await fs?.unmount();
 });
-
-async function noisePng(size: number, seed: number): Promise<Buffer> {
-  const data = Buffer.alloc(size * size * 3);
-  let state = seed;
-  for (let i = 0; i < data.length; i++) {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    data[i] = state >> 23;
-  }
-  return sharp(data, { raw: { width: size, height: size, channels: 3 } })
-    .png()
-    .toBuffer();
-}
 
 async function submitPreset(bot: TestBot, name: string, seed: number): Promise<string> {
   const image = bot.double.hostAttachment(await noisePng(400, seed), {

@@ -366,3 +366,16 @@ export async function privateReply(
   });
   return (request.json as { content: string }).content;
 }
+
+/** Noise that compresses badly (so its stored size is predictable) and hashes unlike any other seed's. */
+export async function noisePng(size: number, seed: number): Promise<Buffer> {
+  const data = Buffer.alloc(size * size * 3);
+  let state = seed;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = state >> 23;
+  }
+  return sharp(data, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
+}

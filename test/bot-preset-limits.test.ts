@@ -1,8 +1,7 @@
-import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { presetLimitRefusal } from "../src/bot/preset-limits.js";
 import type { PresetLimits } from "../src/config.js";
-import { ALICE, BOB, privateReply, sendPreset, startTestBot, type TestBot } from "./bot-helpers.js";
+import { ALICE, BOB, noisePng, privateReply, sendPreset, startTestBot, type TestBot } from "./bot-helpers.js";
 
 /**
  * `/preset add` limits on the loopback double: a cooldown per member, submissions waiting per member and
@@ -26,19 +25,6 @@ beforeAll(async () => {
   });
 }, 60_000);
 afterAll(() => t?.close());
-
-/** Noise that compresses badly (so its stored size is predictable) and hashes unlike any other seed. */
-async function noisePng(size: number, seed: number): Promise<Buffer> {
-  const data = Buffer.alloc(size * size * 3);
-  let state = seed;
-  for (let i = 0; i < data.length; i++) {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    data[i] = state >> 23;
-  }
-  return sharp(data, { raw: { width: size, height: size, channels: 3 } })
-    .png()
-    .toBuffer();
-}
 
 let seed = 1;
 /** Submits a noise painting; returns the private reply and whether its upload was ever downloaded. */
