@@ -1,6 +1,7 @@
 /**
  * An error as a log field, the same for every layer (engine, jobs, store, bot, CLI). createLogger applies it
- * to every Error it is handed, so code simply logs `{ err: error }`.
+ * to every Error it is handed, so `{ err: error }` is enough; code that may hold a Discord error (the bot)
+ * logs `{ err: loggableError(error) }`, safe whatever logger it is given (tests use a plain pino).
  *
  * It copies an allow-list of fields, never the whole object: discord.js errors carry the request URL
  * (an interaction webhook URL embeds the interaction token) and the request body (members' content), and

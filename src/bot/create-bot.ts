@@ -10,6 +10,7 @@ import { commands as defaultCommands } from "../../commands/index.js";
 import type { Config } from "../config.js";
 import type { StylizeOptions } from "../engine/types.js";
 import { createLogger, type Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import { EnginePool } from "../queue/engine-pool.js";
 import { Store } from "../store/index.js";
 import type { BotContext, Command } from "./command.js";
@@ -99,7 +100,9 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       // Queued: a locked or full database delays the record (and the votes on it) but never loses it.
       store
         .enqueue(() => store.recordResult(record))
-        .catch((error: unknown) => log.error({ err: error, messageId }, "could not record a result"));
+        .catch((error: unknown) =>
+          log.error({ err: loggableError(error), messageId }, "could not record a result"),
+        );
     },
   });
   const client = new Client({
@@ -130,10 +133,10 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       )
       .then(
         (count) => count > 0 && log.info({ count }, "resumed unfinished jobs"),
-        (error: unknown) => log.error({ err: error }, "could not resume unfinished jobs"),
+        (error: unknown) => log.error({ err: loggableError(error) }, "could not resume unfinished jobs"),
       );
   });
-  client.on(Events.Error, (error) => log.error({ err: error }, "discord client error"));
+  client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 
   return {
@@ -142,11 +145,14 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     context,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
-      void archive.prune().catch((error: unknown) => log.warn({ err: error }, "could not prune old jobs"));
+      void archive
+        .prune()
+        .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not prune old jobs"));
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       void engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),
-        (error: unknown) => log.error({ err: error }, "engine not ready; jobs will fail until this is fixed"),
+        (error: unknown) =>
+          log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
       );
       await client.login(config.discordToken);
     },

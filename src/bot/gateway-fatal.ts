@@ -1,5 +1,6 @@
 import { type Client, Events } from "discord.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 
 /**
  * Gateway closes discord.js will not reconnect from (a wrong or reset token, intents the application may
@@ -44,7 +45,9 @@ export function exitOnFatalGatewayClose(client: Client, options: FatalGatewayOpt
       `Discord closed the gateway and the bot cannot reconnect: ${reason}. Exiting.`,
     );
     const stopped = Promise.race([
-      options.stop().catch((error: unknown) => options.log.error({ err: error }, "clean shutdown failed")),
+      options
+        .stop()
+        .catch((error: unknown) => options.log.error({ err: loggableError(error) }, "clean shutdown failed")),
       new Promise((resolve) => setTimeout(resolve, options.stopTimeoutMs ?? 3000)),
     ]);
     void stopped.finally(() => exit(EXIT_GATEWAY_FATAL));

@@ -1,4 +1,5 @@
 import type { Interaction } from "discord.js";
+import { loggableError } from "../loggable-error.js";
 import { StoreUnavailableError } from "../store/index.js";
 import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
@@ -46,13 +47,16 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
     } catch (error) {
       const unavailable = StoreUnavailableError.wrap(error);
       const storeDown = unavailable instanceof StoreUnavailableError;
-      if (storeDown) log.warn({ err: error }, "the database is unavailable; the member was asked to retry");
-      else log.error({ err: error }, "interaction handler failed");
+      if (storeDown)
+        log.warn({ err: loggableError(error) }, "the database is unavailable; the member was asked to retry");
+      else log.error({ err: loggableError(error) }, "interaction handler failed");
       if (interaction.isRepliable()) {
         await replyPrivately(
           interaction,
           storeDown ? storeUnavailableText(unavailable) : SOMETHING_WENT_WRONG,
-        ).catch((replyError) => log.warn({ err: replyError }, "could not tell the member about the failure"));
+        ).catch((replyError) =>
+          log.warn({ err: loggableError(replyError) }, "could not tell the member about the failure"),
+        );
       }
     }
   };

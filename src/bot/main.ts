@@ -1,5 +1,6 @@
 import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
 import { createLogger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import { createBot } from "./create-bot.js";
 import { exitOnFatalGatewayClose } from "./gateway-fatal.js";
 
@@ -15,7 +16,7 @@ if (!config.discordToken) {
 
 const log = createLogger({ level: config.logLevel });
 const bot = await createBot(config, { log }).catch((error: unknown) => {
-  log.fatal({ err: error }, "the bot could not be set up");
+  log.fatal({ err: loggableError(error) }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
 
@@ -23,7 +24,9 @@ const bot = await createBot(config, { log }).catch((error: unknown) => {
 exitOnFatalGatewayClose(bot.client, { log, stop: () => bot.stop() });
 
 // A safety net: a stray rejection is a bug to log, never a reason to drop every member's job.
-process.on("unhandledRejection", (reason) => log.error({ err: reason }, "unhandled rejection"));
+process.on("unhandledRejection", (reason) =>
+  log.error({ err: loggableError(reason) }, "unhandled rejection"),
+);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
@@ -35,7 +38,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 try {
   await bot.start();
 } catch (error) {
-  log.fatal({ err: error }, "could not connect to Discord");
+  log.fatal({ err: loggableError(error) }, "could not connect to Discord");
   await bot.stop().catch(() => undefined);
   fail(`Could not connect to Discord: ${error instanceof Error ? error.message : String(error)}`);
 }

@@ -8,6 +8,7 @@ import {
   type User,
 } from "discord.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import type { ResultRecord, Store } from "../store/index.js";
 import { repostToHallOfFame } from "./hall-of-fame.js";
 
@@ -42,10 +43,13 @@ export function listenForVotes(client: Client, store: Store, log: Logger): void 
       (entry) => {
         if (!entry) return;
         void repostToHallOfFame(client, entry.result, entry.channelId, entry.votes).catch((error: unknown) =>
-          log.warn({ err: error, messageId: entry.result.messageId }, "hall of fame repost failed"),
+          log.warn(
+            { err: loggableError(error), messageId: entry.result.messageId },
+            "hall of fame repost failed",
+          ),
         );
       },
-      (error: unknown) => log.error({ err: error }, "could not count a vote"),
+      (error: unknown) => log.error({ err: loggableError(error) }, "could not count a vote"),
     );
   };
   /** The bot's own reaction and other bots' are no votes. */
