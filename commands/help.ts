@@ -5,7 +5,6 @@ import {
   SlashCommandBuilder,
 } from "discord.js";
 import type { BotContext } from "../src/bot/command.js";
-import { KEEP_JOBS_DAYS } from "../src/bot/job-archive.js";
 
 export const data = new SlashCommandBuilder()
   .setName("help")
@@ -35,7 +34,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "**/preset add** — submit a painting as a new style for this server (a moderator approves it);",
         "moderators use **/preset approve / reject / rename / remove**, admins **/settings**.",
         `Each member can have ${queue.perUserLimit} job${queue.perUserLimit === 1 ? "" : "s"} queued or running; members take turns.`,
-        `Your photo is only used for your jobs; it is kept ${KEEP_JOBS_DAYS} days so the buttons keep working, then deleted.`,
+        `Your photo is only used for your jobs; it is kept ${bot.config.keepJobsDays} days so the buttons keep working, then deleted.`,
       ].join("\n"),
     );
   await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });

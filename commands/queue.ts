@@ -12,24 +12,24 @@ export const data = new SlashCommandBuilder()
   .setDescription("Your jobs and how busy the queue is");
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
-  const status = bot.jobs.status(interaction.user.id);
-  const lines = status.jobs.map(({ job, position, progress }) => {
+  const status = await bot.jobs.status(interaction.user.id);
+  const lines = status.jobs.map(({ job, position, fraction }) => {
     const style = bot.presets.get(job.settings.presetId, job.guildId)?.title ?? job.settings.presetId;
     if (position > 0) return `• **#${position}** waiting — ${style} (job ${job.id})`;
-    const bar = progress ? ` \`${progressBar(progress.overallStep / progress.totalSteps)}\`` : "";
-    return `• running — ${style}${bar} (job ${job.id})`;
+    const bar = fraction === undefined ? "" : ` \`${progressBar(fraction)}\``;
+    return `• painting — ${style}${bar} (job ${job.id})`;
   });
-  const rate = status.stepsPerSecond;
+  const speed = status.megapixelsPerMinute;
   const embed = new EmbedBuilder()
     .setTitle("Queue")
     .setDescription(
       [
         lines.length > 0 ? lines.join("\n") : "You have no jobs queued or running.",
         "",
-        `${status.running} running, ${status.waiting} waiting · ${bot.config.queue.concurrency} engine slot(s)`,
-        rate === undefined
-          ? "Throughput: not measured yet"
-          : `Throughput: ${rate.toFixed(1)} optimisation steps/s`,
+        `${status.running} painting, ${status.waiting} waiting · ${status.engineSlots} painting engine${status.engineSlots === 1 ? "" : "s"}`,
+        speed === undefined
+          ? "Speed: not measured yet"
+          : `Speed: about ${speed.toFixed(2)} megapixels of finished painting per minute`,
       ].join("\n"),
     );
   await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });

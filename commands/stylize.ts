@@ -3,14 +3,15 @@ import {
   type ChatInputCommandInteraction,
   SlashCommandBuilder,
 } from "discord.js";
-import { AttachmentError, downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
+import { downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
 import type { BotContext } from "../src/bot/command.js";
-import { MAX_SEED, randomSeed, STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
-import { describePreset, PresetUnavailableError } from "../src/bot/presets.js";
-import { replyPrivately } from "../src/bot/replies.js";
-import { refuseJobHere, startJob } from "../src/bot/start-job.js";
-import { QUALITIES, type Quality, type RgbImage } from "../src/engine/types.js";
-import { decodeImage, isImageInputError } from "../src/images/index.js";
+import { STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
+import { describePreset } from "../src/bot/presets.js";
+import { deferReply, reserveJob, submitJob, withReservation } from "../src/bot/start-job.js";
+import { UserError } from "../src/bot/user-error.js";
+import { QUALITIES, type Quality } from "../src/engine/index.js";
+import { decodeImage, encodeImage } from "../src/images/index.js";
+import { MAX_SEED, randomSeed } from "../src/jobs/index.js";
 
 /** Discord's own bounds for the size option; the configured maximum is checked when the command runs. */
 const SIZE_RANGE = [64, 2048] as const;
@@ -65,60 +66,45 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   // Everything checkable without I/O is refused at once, privately, before the reply goes public.
   const preset = bot.presets.resolve(styleId, interaction.guildId ?? undefined);
   if (!preset) {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "unknown_style",
       bot.presets.presets.length === 0
         ? "No styles are installed on this bot yet — ask its admin to run `npm run models`."
         : `I don't know the style “${styleId}”. Pick one from the list as you type, or see them all with /styles.`,
     );
-    return;
   }
   if (size > bot.config.images.maxSize) {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "size_too_large",
       `The largest size I paint is ${bot.config.images.maxSize} px — pick a smaller size.`,
     );
-    return;
   }
   const precheck = precheckAttachment(attachment, bot.config.images.maxInputBytes);
-  if (precheck) {
-    await replyPrivately(interaction, precheck);
-    return;
-  }
-  if (await refuseJobHere(interaction, bot)) return;
+  if (precheck) throw new UserError("attachment", precheck);
 
-  await interaction.deferReply();
-  let content: RgbImage;
-  try {
+  // The limits are held before the placeholder, the download and the decode.
+  const reservation = await reserveJob(interaction, bot);
+  await withReservation(bot, reservation, async () => {
+    const replyTo = await deferReply(interaction);
     const bytes = await downloadAttachment(attachment, bot.config.images.maxInputBytes);
-    ({ image: content } = await decodeImage(bytes, {
+    const { image } = await decodeImage(bytes, {
       maxBytes: bot.config.images.maxInputBytes,
       // Keep enough pixels for a later HD pass, no more.
       maxEdge: bot.config.images.maxSize,
-    }));
-    await bot.presets.image(preset); // fail now, not in the queue, if the painting is missing
-  } catch (error) {
-    if (
-      error instanceof AttachmentError ||
-      isImageInputError(error) ||
-      error instanceof PresetUnavailableError
-    ) {
-      await replyPrivately(interaction, error.message);
-      return;
-    }
-    throw error;
-  }
-
-  await startJob(interaction, bot, {
-    content,
-    settings: {
-      presetId: preset.id,
-      strength: STRENGTH_CHOICES[(options.getString("strength") ?? "balanced") as StrengthName],
-      quality: (options.getString("quality") ?? "balanced") as Quality,
-      size,
-      preserveColors: options.getBoolean("preserve_colors") ?? false,
-      seed: options.getInteger("seed") ?? randomSeed(),
-    },
+    });
+    await bot.presets.imageFile(preset); // fail now, not in the queue, if the painting is missing
+    await submitJob(interaction, bot, reservation, {
+      content: await encodeImage(image, { format: "png" }),
+      replyTo,
+      settings: {
+        presetId: preset.id,
+        strength: STRENGTH_CHOICES[(options.getString("strength") ?? "balanced") as StrengthName],
+        quality: (options.getString("quality") ?? "balanced") as Quality,
+        size,
+        preserveColors: options.getBoolean("preserve_colors") ?? false,
+        seed: options.getInteger("seed") ?? randomSeed(),
+      },
+    });
   });
 }
 

@@ -3,23 +3,24 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import cliProgress from "cli-progress";
 import { Command } from "commander";
-import { downloadFile, sidecarPath, type Verification } from "../src/engine/weights/download.js";
+import { loadEngineConfig } from "../src/config.js";
+import { decodeImage, isImageInputError } from "../src/images/index.js";
+import { downloadFile, sidecarPath, type Verification } from "../src/models/download.js";
 import {
   ManifestError,
   type ModelFile,
   type ModelManifest,
   readManifests,
   selectFiles,
-} from "../src/engine/weights/manifest.js";
-import { manifestsDir, modelsDir } from "../src/engine/weights/paths.js";
-import { decodeImage, isImageInputError } from "../src/images/index.js";
+} from "../src/models/manifest.js";
+import { manifestsDir } from "../src/models/paths.js";
 
 /**
  * `npm run models [-- --only <name>…]`: fetch every file listed in models/*.json into the models dir,
  * one progress bar per file, then a summary. Files already present and verified are skipped, and an
  * interrupted run resumes where it stopped. Files with a published checksum are checked against it;
  * files declaring `"verify": "image"` must decode as an image, and their sha256 is recorded next to them
- * (see manifest.ts for the rule).
+ * (see src/models/manifest.ts for the rule).
  */
 
 /** The engine cannot run without these, so they are fetched before anything else (e.g. the paintings). */
@@ -57,8 +58,14 @@ async function verifyImageFile(file: string): Promise<void> {
   }
 }
 
-/** Runs the command for `argv` (as in process.argv) and resolves to the exit code. */
-export async function runModelsCommand(argv: readonly string[]): Promise<number> {
+/**
+ * Runs the command for `argv` (as in process.argv) and resolves to the exit code. Files go to the models
+ * dir of the configuration (STYLIZE_MODELS_DIR or models/weights).
+ */
+export async function runModelsCommand(
+  argv: readonly string[],
+  target = loadEngineConfig().modelsDir,
+): Promise<number> {
   const options = new Command("npm run models --")
     .description("Download the model files listed in models/*.json (verified by checksum, resumable).")
     .option("--only <names...>", "only these files or manifests, e.g. --only vgg19-notop")
@@ -66,7 +73,6 @@ export async function runModelsCommand(argv: readonly string[]): Promise<number>
     .parse(argv)
     .opts<{ only?: string[]; manifests: string }>();
 
-  const target = modelsDir();
   const files = selectFiles(inDownloadOrder(await readManifests(options.manifests)), options.only ?? []);
   console.log(`Downloading ${files.length} model file(s) into ${target}`);
 

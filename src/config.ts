@@ -1,15 +1,24 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
-import { parseBackendName } from "./engine/backend.js";
-import { SIZE_LIMITS } from "./engine/options.js";
-import type { BackendName } from "./engine/types.js";
-import { modelsDir as resolveModelsDir } from "./engine/weights/paths.js";
+import {
+  BACKEND_ORDER,
+  type BackendName,
+  MAX_THREADS,
+  SIZE_LIMITS,
+  type ThreadSetting,
+} from "./engine/index.js";
+import { defaultModelsDir, vgg19WeightsFile } from "./models/paths.js";
 
 /**
- * The bot's configuration, read once at start from the environment (and `.env`, loaded by main.ts) and
- * validated, so a typo fails at boot with a readable message instead of mid-job. Every variable is
- * documented in `.env.example`.
+ * The configuration, read once at start from the environment and validated, so a typo fails at boot with
+ * a readable message naming the variable instead of mid-job. The only module that reads the environment:
+ * everything else (the engine, the logger) is handed its settings. Two parts:
+ * - the engine's (loadEngineConfig): backend, threads, weights, models dir, log level; what the CLI and
+ *   `npm run models` need, without any of the bot's variables;
+ * - the bot's (loadConfig): the engine's part plus Discord, queue, images and storage (`.env` is loaded by
+ *   src/main.ts).
+ * Every variable is documented in `.env.example` and the README.
  */
 
 const optionalText = z
@@ -31,47 +40,85 @@ function integer(fallback: number, min: number, max: number) {
     .pipe(z.number("must be a whole number").int("must be a whole number").min(min).max(max));
 }
 
-const EnvSchema = z
-  .object({
-    DISCORD_TOKEN: optionalText,
-    DISCORD_APPLICATION_ID: snowflake,
-    DEV_GUILD_ID: snowflake,
-    DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like https://discord.com/api").optional()),
-    STYLIZE_BACKEND: optionalText.transform((v, ctx): BackendName | undefined => {
-      try {
-        return parseBackendName(v);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
-    STYLIZE_WEIGHTS: optionalText,
-    STYLIZE_PRESETS_MANIFEST: optionalText,
-    STYLIZE_MODELS_DIR: optionalText,
-    STYLIZE_CONCURRENCY: integer(1, 1, 16),
-    STYLIZE_PER_USER_LIMIT: integer(2, 1, 50),
-    STYLIZE_QUEUE_CAP: integer(30, 1, 10_000),
-    STYLIZE_DEFAULT_SIZE: integer(384, SIZE_LIMITS.min, SIZE_LIMITS.max),
-    STYLIZE_MAX_SIZE: integer(768, SIZE_LIMITS.min, SIZE_LIMITS.max),
-    STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
-    STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
-    STYLIZE_PRESET_PENDING_PER_MEMBER: integer(3, 1, 100),
-    STYLIZE_PRESET_PENDING_PER_SERVER: integer(25, 1, 1000),
-    STYLIZE_PRESET_COOLDOWN_S: integer(60, 0, 86_400),
-    STYLIZE_PRESET_QUOTA_MB: integer(50, 1, 10_000),
-    STYLIZE_DATA_DIR: optionalText,
-    STYLIZE_DB: optionalText,
-    LOG_LEVEL: z
-      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
-      .optional()
-      .or(z.literal("").transform(() => undefined)),
-  })
-  .refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
-    message: "STYLIZE_DEFAULT_SIZE must not exceed STYLIZE_MAX_SIZE",
-    path: ["STYLIZE_DEFAULT_SIZE"],
-  });
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface Config {
+/** One of `values`; the error lists them and repeats what was given. */
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, {
+    error: (issue) => `must be one of ${values.join(", ")}; got ${JSON.stringify(issue.input)}`,
+  });
+}
+
+/** Empty or "auto" = undefined (the fastest backend that loads). */
+const backendName = optionalText.pipe(
+  oneOf(["auto", ...BACKEND_ORDER])
+    .optional()
+    .transform((v): BackendName | undefined => (v === "auto" ? undefined : v)),
+);
+
+/** Empty = "auto" (the available cores). */
+const threadSetting = optionalText.transform((v, ctx): ThreadSetting => {
+  if (v === undefined || v === "auto") return "auto";
+  const threads = Number(v);
+  if (Number.isInteger(threads) && threads >= 1 && threads <= MAX_THREADS) return threads;
+  ctx.addIssue({ code: "custom", message: `must be auto or a whole number 1–${MAX_THREADS}; got "${v}"` });
+  return z.NEVER;
+});
+
+const logLevel = optionalText.pipe(oneOf(LOG_LEVELS).optional());
+
+const EngineEnvSchema = z.object({
+  STYLIZE_BACKEND: backendName,
+  STYLIZE_THREADS: threadSetting,
+  STYLIZE_WEIGHTS: optionalText,
+  STYLIZE_MODELS_DIR: optionalText,
+  LOG_LEVEL: logLevel,
+});
+
+const BotEnvSchema = EngineEnvSchema.extend({
+  DISCORD_TOKEN: optionalText,
+  DISCORD_APPLICATION_ID: snowflake,
+  DEV_GUILD_ID: snowflake,
+  DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like https://discord.com/api").optional()),
+  STYLIZE_PRESETS_MANIFEST: optionalText,
+  STYLIZE_CONCURRENCY: integer(1, 1, 16),
+  STYLIZE_PER_USER_LIMIT: integer(2, 1, 50),
+  STYLIZE_QUEUE_CAP: integer(30, 1, 10_000),
+  STYLIZE_DEFAULT_SIZE: integer(384, SIZE_LIMITS.min, SIZE_LIMITS.max),
+  STYLIZE_MAX_SIZE: integer(768, SIZE_LIMITS.min, SIZE_LIMITS.max),
+  STYLIZE_MAX_INPUT_MB: integer(20, 1, 500),
+  STYLIZE_PROGRESS_INTERVAL_MS: integer(4000, 100, 60_000),
+  STYLIZE_JOB_TIMEOUT_MIN: integer(30, 1, 24 * 60),
+  STYLIZE_ENGINE_MAX_MEMORY_MB: integer(8192, 256, 1_048_576),
+  STYLIZE_DELIVERY_DEADLINE_MIN: integer(15, 1, 24 * 60),
+  STYLIZE_SHUTDOWN_GRACE_S: integer(20, 0, 3600),
+  STYLIZE_KEEP_JOBS_DAYS: integer(7, 1, 365),
+  STYLIZE_PRESET_PENDING_PER_MEMBER: integer(3, 1, 100),
+  STYLIZE_PRESET_PENDING_PER_SERVER: integer(25, 1, 1000),
+  STYLIZE_PRESET_COOLDOWN_S: integer(60, 0, 86_400),
+  STYLIZE_PRESET_QUOTA_MB: integer(50, 1, 10_000),
+  STYLIZE_DATA_DIR: optionalText,
+  STYLIZE_DB: optionalText,
+}).refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
+  message: "STYLIZE_DEFAULT_SIZE must not exceed STYLIZE_MAX_SIZE",
+  path: ["STYLIZE_DEFAULT_SIZE"],
+});
+
+/** What the engine is handed, and where models live: shared by the bot, the CLI and `npm run models`. */
+export interface EngineConfig {
+  /** Undefined = pick the fastest backend that loads. */
+  readonly backend: BackendName | undefined;
+  /** Threads of the onnxruntime and wasm backends ("auto": the bot divides the cores between its workers). */
+  readonly threads: ThreadSetting;
+  /** Where `npm run models` put downloaded files (the weights and the preset paintings). */
+  readonly modelsDir: string;
+  /** Weights handed to loadVggWeights: STYLIZE_WEIGHTS, else the file `npm run models` downloads. */
+  readonly weightsLocation: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface Config extends EngineConfig {
   /** Absent in tests of config-only paths; main.ts refuses to start without it. */
   readonly discordToken: string | undefined;
   readonly applicationId: string | undefined;
@@ -79,14 +126,8 @@ export interface Config {
   readonly devGuildId: string | undefined;
   /** Discord's REST API base; undefined = discord.js's default (https://discord.com/api). */
   readonly discordApi: string | undefined;
-  /** Undefined = pick the fastest backend that loads. */
-  readonly backend: BackendName | undefined;
-  /** Weights location handed to loadVggWeights; undefined = the engine's default. */
-  readonly weightsLocation: string | undefined;
   /** The manifest listing built-in style presets. */
   readonly presetsManifest: string;
-  /** Where `npm run models` put downloaded files (preset images are read from here). */
-  readonly modelsDir: string;
   readonly queue: {
     /** Engine workers running at once (one per GPU/engine slot). */
     readonly concurrency: number;
@@ -94,7 +135,17 @@ export interface Config {
     readonly perUserLimit: number;
     /** Queued + running jobs over all members. */
     readonly globalCap: number;
+    /** A job running longer than this fails (and its engine process is replaced). */
+    readonly jobTimeoutMs: number;
+    /** An engine process using more resident memory than this is killed (its job fails). */
+    readonly engineMaxRssBytes: number;
+    /** At shutdown, how long running jobs may take to finish before they are handed back to the queue. */
+    readonly shutdownGraceMs: number;
   };
+  /** How long a result (or any job's ending) keeps being retried through a Discord outage. */
+  readonly deliveryDeadlineMs: number;
+  /** Ended jobs, their photos and results are kept this long for the buttons, then deleted. */
+  readonly keepJobsDays: number;
   readonly images: {
     readonly defaultSize: number;
     readonly maxSize: number;
@@ -104,7 +155,6 @@ export interface Config {
   readonly presetLimits: PresetLimits;
   /** Minimum time between two edits of one job's reply. */
   readonly progressIntervalMs: number;
-  readonly logLevel: string;
   readonly dataDir: string;
   /** The SQLite file holding community presets, results, votes and guild settings. */
   readonly databaseFile: string;
@@ -125,27 +175,60 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
+function parse<T>(schema: z.ZodType<T>, env: NodeJS.ProcessEnv): T {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+function engineConfig(
+  e: z.infer<typeof EngineEnvSchema>,
+  cwd: string,
+  defaultLogLevel: LogLevel,
+): EngineConfig {
+  const modelsDir = e.STYLIZE_MODELS_DIR ? path.resolve(cwd, e.STYLIZE_MODELS_DIR) : defaultModelsDir();
+  return {
+    backend: e.STYLIZE_BACKEND,
+    threads: e.STYLIZE_THREADS,
+    modelsDir,
+    weightsLocation: e.STYLIZE_WEIGHTS ? path.resolve(cwd, e.STYLIZE_WEIGHTS) : vgg19WeightsFile(modelsDir),
+    logLevel: e.LOG_LEVEL ?? defaultLogLevel,
+  };
+}
+
+/**
+ * The engine's part alone, for the CLI and `npm run models`: the bot's variables are neither needed nor
+ * checked. `defaultLogLevel` applies when LOG_LEVEL is unset (the CLI keeps quiet: "warn").
+ */
+export function loadEngineConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd = process.cwd(),
+  defaultLogLevel: LogLevel = "info",
+): EngineConfig {
+  return engineConfig(parse(EngineEnvSchema, env), cwd, defaultLogLevel);
+}
+
+/** The bot's whole configuration. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
-  const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
-  }
-  const e = parsed.data;
+  const e = parse(BotEnvSchema, env);
   const dataDir = path.resolve(cwd, e.STYLIZE_DATA_DIR ?? "data");
   return {
+    ...engineConfig(e, cwd, "info"),
     discordToken: e.DISCORD_TOKEN,
     applicationId: e.DISCORD_APPLICATION_ID,
     devGuildId: e.DEV_GUILD_ID,
     discordApi: e.DISCORD_API_URL,
-    backend: e.STYLIZE_BACKEND,
-    weightsLocation: e.STYLIZE_WEIGHTS ? path.resolve(cwd, e.STYLIZE_WEIGHTS) : undefined,
     presetsManifest: path.resolve(cwd, e.STYLIZE_PRESETS_MANIFEST ?? "models/paintings.json"),
-    modelsDir: e.STYLIZE_MODELS_DIR ? path.resolve(cwd, e.STYLIZE_MODELS_DIR) : resolveModelsDir({}),
     queue: {
       concurrency: e.STYLIZE_CONCURRENCY,
       perUserLimit: e.STYLIZE_PER_USER_LIMIT,
       globalCap: e.STYLIZE_QUEUE_CAP,
+      jobTimeoutMs: e.STYLIZE_JOB_TIMEOUT_MIN * 60_000,
+      engineMaxRssBytes: e.STYLIZE_ENGINE_MAX_MEMORY_MB * 2 ** 20,
+      shutdownGraceMs: e.STYLIZE_SHUTDOWN_GRACE_S * 1000,
     },
+    deliveryDeadlineMs: e.STYLIZE_DELIVERY_DEADLINE_MIN * 60_000,
+    keepJobsDays: e.STYLIZE_KEEP_JOBS_DAYS,
     images: {
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,
@@ -158,7 +241,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       quotaBytes: e.STYLIZE_PRESET_QUOTA_MB * 1024 * 1024,
     },
     progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
-    logLevel: e.LOG_LEVEL ?? "info",
     dataDir,
     databaseFile: e.STYLIZE_DB ? path.resolve(cwd, e.STYLIZE_DB) : path.join(dataDir, "stylize.db"),
   };
@@ -170,13 +252,18 @@ export function exitWithMessage(message: string): never {
   process.exit(1);
 }
 
-/** For entry points (`npm start`, deploy-commands): read `.env` if present, then the config, or exit with why. */
-export function loadConfigOrExit(): Config {
-  if (existsSync(".env")) process.loadEnvFile(".env");
+/** For command-line entry points: `load`'s configuration, or exit with status 1 saying what is wrong. */
+export function configOrExit<T>(load: () => T): T {
   try {
-    return loadConfig();
+    return load();
   } catch (error) {
     if (error instanceof ConfigError) exitWithMessage(error.message);
     throw error;
   }
+}
+
+/** For the bot's entry points (`npm start`, deploy-commands): read `.env` if present, then the config. */
+export function loadConfigOrExit(): Config {
+  if (existsSync(".env")) process.loadEnvFile(".env");
+  return configOrExit(() => loadConfig());
 }

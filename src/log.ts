@@ -4,10 +4,11 @@ import { loggableError } from "./loggable-error.js";
 /**
  * One pino logger for the whole process. Redaction is belt and braces: code must not log secrets in the
  * first place, but a Discord token or an interaction token inside a webhook URL must never reach a log
- * line even if an object carrying one is logged by mistake.
+ * line even if an object carrying one is logged by mistake. The level comes from the caller (LOG_LEVEL is
+ * read by src/config.ts).
  *
  * Errors are logged as `{ err: error }` (or any other key): every Error value becomes its message, code,
- * status and stack (loggable-error.ts) before the line is scrubbed, so no layer needs a helper of its own.
+ * status and stack (loggable-error.ts) before the line is scrubbed, the same for every layer.
  */
 const SECRET_PATTERNS: RegExp[] = [
   // webhooks/<application id>/<interaction token>
@@ -30,7 +31,7 @@ export function createLogger(
   return pino(
     {
       name: options.name ?? "stylize",
-      level: options.level ?? process.env.LOG_LEVEL ?? "info",
+      level: options.level ?? "info",
       // pino's own err serializer would re-read the already serialized error as an "Object".
       serializers: { err: (value: unknown) => (value instanceof Error ? loggableError(value) : value) },
       redact: {

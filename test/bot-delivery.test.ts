@@ -84,8 +84,16 @@ describe("delivery", () => {
         { timeoutMs: 60_000 },
       );
       expect(finalInChannel.files.some((f) => f.name === "stylized-5.png")).toBe(true);
-      expect(finalInChannel.files.some((f) => f.name === "timelapse.gif")).toBe(true);
-      // One new message in the channel (mentioning Alice), then edits of it: no spam.
+      // The timelapse follows in an edit of that same message.
+      const withTimelapse = await t.double.waitFor(
+        (r) =>
+          r.method === "PATCH" &&
+          r.route.startsWith(`/channels/${t.double.channelId}/messages/`) &&
+          r.files.some((f) => f.name === "timelapse.webp"),
+        { timeoutMs: 30_000 },
+      );
+      expect(withTimelapse.status).toBeLessThan(300);
+      // One new message in the channel (mentioning Alice), then edits of it: no spam, no second ping.
       expect(channelPosts()).toHaveLength(1);
       expect(descriptionOf(finalInChannel)).toContain(`<@${ALICE.id}>`);
       // After the first refusal the bot stopped using the dead token.
@@ -104,7 +112,7 @@ describe("delivery", () => {
     await t.double.waitFor((r) => r.path.includes(lost.interactionId) && r.status === 404);
     const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
     expect(help.type).toBe(4);
-    expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
+    expect((await t.bot.jobs.status(ALICE.id)).jobs).toEqual([]);
   });
 
   it("never logged the bot token, an interaction token or a webhook URL, even for the failures above", () => {

@@ -17,7 +17,7 @@ let dir: string;
 let models: { weights: string; manifest: string };
 
 beforeAll(async () => {
-  main = await bundleForNode(path.resolve("src/bot/main.ts"), "bot-main-gateway");
+  main = await bundleForNode(path.resolve("src/main.ts"), "bot-main-gateway");
   dir = await mkdtemp(path.join(tmpdir(), "stylize-gateway-"));
   models = await writeTestModels(dir);
 }, 60_000);

@@ -1,6 +1,6 @@
 /**
- * Shared set-up for the bot's end-to-end tests: the real bot (createBot), the real engine in worker
- * threads (tiny generated VGG weights, cpu backend, few steps) and the loopback Discord double.
+ * Shared set-up for the bot's end-to-end tests: the real bot (createBot), the real engine in its own
+ * processes (tiny generated VGG weights, cpu backend, few steps) and the loopback Discord double.
  */
 import { createHash } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -28,9 +28,9 @@ import { tinyVggWeights, writeTfjsFolder } from "./fixtures/tiny-vgg.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
-/** The engine worker is TypeScript; worker threads run JavaScript. */
-export function bundleEngineWorker(): Promise<string> {
-  return bundleForNode(path.join(repo, "src", "queue", "engine-worker.ts"), "engine-worker");
+/** The engine host is TypeScript; the engine processes run JavaScript. */
+export function bundleEngineHost(): Promise<string> {
+  return bundleForNode(path.join(repo, "src", "jobs", "engine-host.ts"), "engine-host");
 }
 
 /**
@@ -147,10 +147,7 @@ export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const dir = await mkdtemp(path.join(tmpdir(), "stylize-bot-"));
-  const [{ weights, manifest }, workerScript] = await Promise.all([
-    writeTestModels(dir),
-    bundleEngineWorker(),
-  ]);
+  const [{ weights, manifest }, engineScript] = await Promise.all([writeTestModels(dir), bundleEngineHost()]);
   const double = options.useDouble ?? (await startDiscordDouble());
   const config = loadConfig({
     DISCORD_TOKEN: double.token,
@@ -167,7 +164,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   });
   const bot = await createBot(config, {
     clientOptions: { rest: { api: double.apiBase } },
-    workerScript,
+    engineScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },
     log: options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
     commands: options.commands ?? commands,
@@ -200,7 +197,7 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
       await bot.stop();
       if (!options.useDouble) await double.close();
       await rm(dir, { recursive: true, force: true });
-      await rm(workerScript, { force: true });
+      await rm(engineScript, { force: true });
     },
   };
 }

@@ -13,7 +13,7 @@ let main: string;
 let emptyDir: string;
 
 beforeAll(async () => {
-  main = await bundleForNode(path.resolve("src/bot/main.ts"), "bot-main");
+  main = await bundleForNode(path.resolve("src/main.ts"), "bot-main");
   emptyDir = await mkdtemp(path.join(tmpdir(), "stylize-main-")); // no .env here
 });
 afterAll(async () => {
@@ -43,10 +43,17 @@ describe("bot main", () => {
     expect(stderr).toMatch(/\.env\.example/);
   });
 
-  it("exits non-zero naming the bad variable when the config is invalid", async () => {
-    const { code, stderr } = await start({ DISCORD_TOKEN: "x", STYLIZE_CONCURRENCY: "lots" });
+  it("exits non-zero naming each bad variable when the config is invalid", async () => {
+    const { code, stderr } = await start({
+      DISCORD_TOKEN: "x",
+      STYLIZE_CONCURRENCY: "lots",
+      STYLIZE_THREADS: "many",
+      LOG_LEVEL: "loud",
+    });
     expect(code).toBe(1);
-    expect(stderr).toMatch(/STYLIZE_CONCURRENCY/);
+    expect(stderr).toMatch(/→ at STYLIZE_CONCURRENCY/);
+    expect(stderr).toMatch(/must be auto or a whole number 1–256; got "many"\n\s*→ at STYLIZE_THREADS/);
+    expect(stderr).toMatch(/→ at LOG_LEVEL/);
   });
 
   it("exits non-zero naming the path and the problem when the data dir cannot be used", async () => {

@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseButtonId } from "../src/bot/custom-ids.js";
 import { MAX_CHOICES, type Preset, PresetCatalog, PresetUnavailableError } from "../src/bot/presets.js";
-import { ConfigError, loadConfig } from "../src/config.js";
 import { PRESETS, writeTestModels } from "./bot-helpers.js";
 
 let dir: string;
@@ -80,41 +79,5 @@ describe("button ids", () => {
     for (const bad of ["styles:-1", "styles:1:current", "explode:abc", "cancel:", "cancel:a b", "nocolon"]) {
       expect(parseButtonId(bad)).toBeUndefined();
     }
-  });
-});
-
-describe("loadConfig", () => {
-  it("applies defaults and resolves paths", () => {
-    const config = loadConfig({}, "/srv/bot");
-    expect(config.queue).toEqual({ concurrency: 1, perUserLimit: 2, globalCap: 30 });
-    expect(config.presetsManifest).toBe("/srv/bot/models/paintings.json");
-    expect(config.dataDir).toBe("/srv/bot/data");
-    expect(config.discordToken).toBeUndefined();
-    expect(config.backend).toBeUndefined();
-  });
-
-  it("lists every invalid variable in one friendly error", () => {
-    let error: unknown;
-    try {
-      loadConfig({
-        STYLIZE_CONCURRENCY: "two",
-        STYLIZE_BACKEND: "gpu",
-        DEV_GUILD_ID: "123",
-        STYLIZE_DEFAULT_SIZE: "900",
-        STYLIZE_MAX_SIZE: "800",
-      });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const message = (error as Error).message;
-    for (const name of ["STYLIZE_CONCURRENCY", "STYLIZE_BACKEND", "DEV_GUILD_ID"])
-      expect(message).toContain(name);
-  });
-
-  it("refuses a default size above the maximum", () => {
-    expect(() => loadConfig({ STYLIZE_DEFAULT_SIZE: "900", STYLIZE_MAX_SIZE: "800" })).toThrow(
-      /STYLIZE_DEFAULT_SIZE must not exceed/,
-    );
   });
 });

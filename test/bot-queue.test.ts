@@ -21,7 +21,7 @@ import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 
 /**
  * The queue seen from Discord: members take turns, limits hold, only the requester can cancel, and the
- * bot's event loop stays responsive while the engine works in its worker thread.
+ * bot's event loop stays responsive while the engine works in its own process.
  */
 
 let t: TestBot;
@@ -72,7 +72,7 @@ describe("queue", () => {
 
     const startedAt = (sent: SentInteraction) =>
       editsOf(sent).find(
-        (r) => descriptionOf(r).startsWith("Starting") || descriptionOf(r).includes("Scale"),
+        (r) => descriptionOf(r).startsWith("Starting") || descriptionOf(r).includes("Painting —"),
       )!.at;
     const order = [
       ["a1", a1],
@@ -94,7 +94,7 @@ describe("queue", () => {
     );
     expect(descriptionOf(editsOf(b2)[0]!)).toMatch(/Starts in .*; done in about/);
 
-    // Four engine runs happened meanwhile; the bot's own loop never stalled the way an in-thread run would.
+    // Four engine runs happened meanwhile; the bot's own loop never stalled the way an in-process run would.
     lagDuringWorkerRuns = summary(lag);
     // The monitor samples every 10 ms, so an idle loop reads about 10 ms. Percentiles, not the maximum:
     // on a shared two-core machine one scheduling hiccup of the whole process can set the maximum.
@@ -128,7 +128,7 @@ describe("queue", () => {
     expect((await aliceClick.response).type).toBe(6); // DEFERRED_UPDATE_MESSAGE
     await t.eventually(() => editsOf(queued).find((r) => descriptionOf(r).startsWith("Cancelled by")));
 
-    await t.eventually(() => editsOf(running).some((r) => descriptionOf(r).includes("Scale")));
+    await t.eventually(() => editsOf(running).some((r) => descriptionOf(r).includes("Painting —")));
     const runningClick = t.double.clickButton({
       customId: `cancel:${jobIdOf(t.double, running.token)}`,
       messageId: t.double.originalResponse(running.token)!.id,
@@ -139,8 +139,7 @@ describe("queue", () => {
     expect(descriptionOf(last)).toMatch(/^Cancelled by <@200000000000000001>/);
     expect(last.files).toEqual([]); // the preview is gone with the job
     // The double records the final edit before the bot has seen Discord's answer and let go of the job.
-    await t.eventually(() => t.bot.jobs.status(ALICE.id).jobs.length === 0);
-    expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
+    await expect.poll(async () => (await t.bot.jobs.status(ALICE.id)).jobs, { timeout: 10_000 }).toEqual([]);
 
     const late = t.double.clickButton({
       customId: `cancel:${jobIdOf(t.double, queued.token)}`,
@@ -168,7 +167,7 @@ function summary(lag: ReturnType<typeof monitorEventLoopDelay>) {
 describe("event loop", () => {
   it("would stall if the engine ran on the bot's own thread (the contrast for the queue test)", async () => {
     expect(lagDuringWorkerRuns).toBeDefined();
-    await initBackend({ forced: "cpu" }); // the backend the bot's worker used
+    await initBackend({ forced: "cpu" }); // the backend the bot's engine process used
     const { image: content } = await decodeImage(await photoPng(64, 48));
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
@@ -184,8 +183,8 @@ describe("event loop", () => {
     lag.disable();
     const inThread = summary(lag);
     // The same kind of work on the bot's own thread blocks it for whole steps, which the same monitor
-    // sees clearly; during the worker runs the loop stayed near idle.
+    // sees clearly; while the engine processes ran, the loop stayed near idle.
     expect(lagDuringWorkerRuns!.p50).toBeLessThan(inThread.p50);
-    console.info("event-loop lag (ms): worker runs", lagDuringWorkerRuns, "in-thread run", inThread);
+    console.info("event-loop lag (ms): engine-process runs", lagDuringWorkerRuns, "in-thread run", inThread);
   });
 });

@@ -97,7 +97,7 @@ describe("/settings", () => {
     expect(await settings("set", { per_user_limit: 1 })).toContain("Jobs per member: 1");
     const first = await stylize();
     expect((await first.response).type).toBe(5);
-    await t.eventually(() => t.bot.jobs.jobCount(ALICE.id) === 1);
+    await expect.poll(async () => (await t.bot.jobs.status(ALICE.id)).jobs.length).toBe(1);
     const second = await (await stylize()).response;
     expect(second.type).toBe(4);
     expect(String(second.data?.content)).toMatch(/1 job/);

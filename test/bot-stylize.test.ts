@@ -15,7 +15,7 @@ import {
 
 /**
  * /stylize end to end: a real discord.js client against the loopback Discord double, the real engine
- * in a worker thread on the production CPU path, onnxruntime (tiny VGG weights, 48 px, 2 scales of 400
+ * in its own process on the production CPU path, onnxruntime (tiny VGG weights, 48 px, 2 scales of 400
  * steps). The other bot tests use the cpu backend.
  */
 
@@ -28,7 +28,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe("/stylize", () => {
-  it("defers at once, shows progress with preview frames, and ends with the image, seed, timelapse and buttons", async () => {
+  it("defers at once, shows progress with preview frames, ends with the image, seed and buttons, then pings once with the timelapse", async () => {
     const sentAt = Date.now();
     const sent = await sendStylize(t.double, ALICE, { style: "starry-test", seed: 1234, size: 48 });
     const callback = await sent.response;
@@ -40,8 +40,12 @@ describe("/stylize", () => {
     const progress = edits.filter((r) => r.files.some((f) => f.name === "preview.jpg"));
     expect(progress.length).toBeGreaterThanOrEqual(2);
     for (const edit of progress) {
-      expect(embedOf(edit).description).toMatch(/Scale \d\/\d · step \d+\/\d+/);
+      expect(embedOf(edit).description).toMatch(/\d+%`\nPainting — about .+ left|Finishing up/);
       expect(embedOf(edit).image?.url).toBe("attachment://preview.jpg");
+      // Previews are shown at the result's size from the first frame on.
+      const preview = edit.files.find((f) => f.name === "preview.jpg")!;
+      const size = await sharp(preview.data).metadata();
+      expect([size.width, size.height]).toEqual([48, 36]);
     }
     // Throttled: progress edits at least about the configured interval apart (150 ms in tests); the
     // final edit is not held back.
@@ -54,10 +58,23 @@ describe("/stylize", () => {
     expect(result).toBeDefined();
     const meta = await sharp(result!.data).metadata();
     expect([meta.width, meta.height]).toEqual([48, 36]);
-    const timelapse = final.files.find((f) => f.name === "timelapse.gif");
+    expect(embedOf(final).description).toContain("Seed **1234**");
+    // Then one new message mentions Alice, links to the result and carries the timelapse.
+    const ping = await t.double.waitFor(
+      (r) =>
+        r.method === "POST" &&
+        r.route.startsWith("/webhooks/") &&
+        r.path.includes(sent.token) &&
+        r.status < 300,
+      { timeoutMs: 30_000 },
+    );
+    const pingJson = ping.json as { content: string; allowed_mentions: { users: string[] } };
+    expect(pingJson.content).toContain(`<@${ALICE.id}>, your painting is ready`);
+    expect(pingJson.content).toContain(t.double.originalResponse(sent.token)!.id);
+    expect(pingJson.allowed_mentions.users).toEqual([ALICE.id]);
+    const timelapse = ping.files.find((f) => f.name === "timelapse.webp");
     expect(timelapse).toBeDefined();
     expect((await sharp(timelapse!.data).metadata()).pages).toBeGreaterThanOrEqual(3);
-    expect(embedOf(final).description).toContain("Seed **1234**");
 
     const ids = (final.json as { components: { components: { custom_id: string }[] }[] }).components.flatMap(
       (row) => row.components.map((c) => c.custom_id.split(":")[0]),
@@ -103,9 +120,14 @@ describe("/stylize", () => {
       expect(await privateReply(sent.token, sent.response)).toMatch(expected);
     }
     // Nothing was queued, and the public placeholder of a deferred reply was removed.
-    expect(t.bot.jobs.status(ALICE.id).jobs).toEqual([]);
+    expect((await t.bot.jobs.status(ALICE.id)).jobs).toEqual([]);
     const publicLeftovers = [...t.double.messages.values()].filter(
-      (m) => m.interaction?.user.id === ALICE.id && !m.deleted && !m.ephemeral && m.edits.length === 0,
+      (m) =>
+        m.interaction?.user.id === ALICE.id &&
+        !m.deleted &&
+        !m.ephemeral &&
+        !m.content &&
+        m.edits.length === 0,
     );
     expect(publicLeftovers).toEqual([]);
   });
@@ -156,7 +178,7 @@ describe("result buttons", () => {
     const stronger = t.double.clickButton({ customId: `stronger:${jobId}`, messageId, user: ALICE });
     const strongerFinal = await paintingReady(t.double, stronger.token);
     const footer = (strongerFinal.json as { embeds: { footer: { text: string } }[] }).embeds[0]!.footer.text;
-    expect(footer).toMatch(/^Strength 65% · quality balanced · 48 px · .* · seed 77 ·/);
+    expect(footer).toMatch(/^Strength 65% · balanced quality · 48 px · .* · seed 77 ·/);
   });
 });
 
@@ -195,7 +217,7 @@ describe("other commands", () => {
     expect(Number(queue.data?.flags) & 64).toBe(64);
     const queueText = JSON.stringify(queue.data);
     expect(queueText).toContain("You have no jobs queued or running.");
-    expect(queueText).toMatch(/Throughput: [\d.]+ optimisation steps\/s/); // jobs ran earlier in this file
+    expect(queueText).toMatch(/Speed: about [\d.]+ megapixels of finished painting per minute/); // jobs ran earlier
     const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
     expect(JSON.stringify(help.data)).toContain("/stylize");
   });

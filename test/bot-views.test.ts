@@ -10,17 +10,9 @@ describe("progress text", () => {
     expect(progressBar(1.7)).toBe(`${"█".repeat(20)} 100%`);
   });
 
-  it("names scale, step, overall progress and time left", () => {
-    const text = progressText({
-      scale: 1,
-      scales: 3,
-      step: 7,
-      stepsInScale: 30,
-      overallStep: 37,
-      totalSteps: 90,
-      etaMs: 95_000,
-    });
-    expect(text).toContain("Scale 2/3 · step 7/30 · 37/90 overall · about 1 min 35 s left");
+  it("says in plain words how far the painting is and how long is left", () => {
+    const text = progressText(0.412, 95_000);
+    expect(text).toBe(`\`${"█".repeat(8)}${"░".repeat(12)} 41%\`\nPainting — about 1 min 35 s left`);
   });
 
   it("formats durations for people", () => {

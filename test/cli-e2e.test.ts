@@ -16,10 +16,16 @@ const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../bin/stylize.js");
 const built = existsSync(path.resolve(import.meta.dirname, "../dist/src/cli/main.js"));
 
-async function stylizeCli(args: string[]) {
+async function stylizeCli(args: string[], env: Record<string, string> = {}) {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], {
-      env: { ...process.env, STYLIZE_BACKEND: "cpu", STYLIZE_MODELS_DIR: "/nonexistent-models" },
+      env: {
+        ...process.env,
+        STYLIZE_BACKEND: "cpu",
+        STYLIZE_MODELS_DIR: "/nonexistent-models",
+        STYLIZE_WEIGHTS: "",
+        ...env,
+      },
       timeout: 120_000,
     });
     return { code: 0, stdout, stderr };
@@ -102,6 +108,41 @@ describe("stylize CLI end to end", () => {
     const result = await stylizeCli(paint(dir, "photo.jpg", "x.png"));
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/npm run models/);
+  });
+
+  it("honours the bot's environment variables, its flags winning over them", async () => {
+    const weights = path.join(dir, "vgg.h5");
+    const layers = common.slice(2); // the layer flags without --weights
+    const args = [
+      ...layers,
+      ...paint(dir, "photo.jpg", "env.png"),
+      "--size",
+      "32",
+      "--scales",
+      "1",
+      "--steps",
+      "2",
+    ];
+    const fromEnv = await stylizeCli(args, { STYLIZE_WEIGHTS: weights, STYLIZE_BACKEND: "wasm" });
+    expect(fromEnv.stderr).toMatch(/backend wasm, seed/);
+    expect(fromEnv.code).toBe(0);
+    expect((await sharp(path.join(dir, "env.png")).metadata()).width).toBe(32);
+
+    const flagsWin = await stylizeCli([...args, "--weights", weights, "--backend", "cpu"], {
+      STYLIZE_WEIGHTS: path.join(dir, "no-such-weights.h5"),
+      STYLIZE_BACKEND: "wasm",
+    });
+    expect(flagsWin.stderr).toMatch(/backend cpu, seed/);
+    expect(flagsWin.code).toBe(0);
+  });
+
+  it("refuses a bad environment variable at start, naming it", async () => {
+    const result = await stylizeCli([...common, ...paint(dir, "photo.jpg", "bad.png")], {
+      STYLIZE_THREADS: "0",
+    });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/must be auto or a whole number 1–256; got "0"\n\s*→ at STYLIZE_THREADS/);
+    expect(existsSync(path.join(dir, "bad.png"))).toBe(false);
   });
 
   it("refuses a file that is not an image, naming it", async () => {

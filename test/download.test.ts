@@ -6,14 +6,14 @@ import path from "node:path";
 import sharp from "sharp";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { runModelsCommand } from "../scripts/download-models.js";
+import { loadVggWeights, WeightsUnavailableError } from "../src/engine/weights/index.js";
 import {
   type DownloadOptions,
   type DownloadProgress,
   downloadFile,
   sidecarPath,
-} from "../src/engine/weights/download.js";
-import { loadVggWeights, WeightsUnavailableError } from "../src/engine/weights/index.js";
-import type { Checksum } from "../src/engine/weights/manifest.js";
+} from "../src/models/download.js";
+import type { Checksum } from "../src/models/manifest.js";
 import { tinyVggWeights, writeKerasH5 } from "./fixtures/tiny-vgg.js";
 import {
   type Handler,

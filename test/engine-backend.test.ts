@@ -2,7 +2,6 @@ import { execFile } from "node:child_process";
 import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
-import { BACKEND_ORDER, parseBackendName, parseThreads } from "../src/engine/backend.js";
 
 /**
  * Backend choice is process-global, so each case runs in a fresh Node process on the compiled engine
@@ -16,20 +15,22 @@ const LOG_JS = path.resolve(import.meta.dirname, "../dist/src/log.js");
 
 const WITHOUT_ONNXRUNTIME = path.resolve(import.meta.dirname, "fixtures/without-onnxruntime.mjs");
 
-async function chooseBackend(env: Record<string, string>, nodeArgs: string[] = []) {
+/** `options` go to initBackend as they are (the engine reads no environment). */
+async function chooseBackend(options: { forced?: string; threads?: unknown }, nodeArgs: string[] = []) {
   const script = `
-    const { initBackend, parseBackendName } = await import(${JSON.stringify(BACKEND_JS)});
+    const { initBackend } = await import(${JSON.stringify(BACKEND_JS)});
     const { createLogger } = await import(${JSON.stringify(LOG_JS)});
-    const log = createLogger();
+    const log = createLogger({ level: "info" });
     const tf = await import("@tensorflow/tfjs-core");
     try {
-      const choice = await initBackend({ forced: parseBackendName(process.env.STYLIZE_BACKEND), log });
+      const choice = await initBackend({ ...${JSON.stringify(options)}, log });
       const sum = tf.add(tf.tensor1d([1, 2]), tf.tensor1d([3, 4])).dataSync();
       console.log("RESULT " + JSON.stringify({ choice, active: tf.getBackend(), sum: Array.from(sum) }));
     } catch (e) { console.log("ERROR " + e.message); }`;
   const { stdout } = await run(process.execPath, [...nodeArgs, "--input-type=module", "-e", script], {
     cwd: path.resolve(import.meta.dirname, ".."),
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    // A backend variable in the environment must change nothing: the options above are all that count.
+    env: { ...process.env, STYLIZE_BACKEND: "cpu", STYLIZE_THREADS: "bad", LOG_LEVEL: "silent" },
   });
   const lines = stdout.trim().split("\n");
   const logs = lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -40,7 +41,7 @@ async function chooseBackend(env: Record<string, string>, nodeArgs: string[] = [
 
 describe("backend selection", () => {
   it("falls back tensorflow-gpu → tensorflow → onnxruntime here, logging why each was skipped", async () => {
-    const { logs, result } = await chooseBackend({ STYLIZE_BACKEND: "" });
+    const { logs, result } = await chooseBackend({});
     expect(result.choice.name).toBe("onnxruntime");
     expect(result.choice.threads).toBeGreaterThanOrEqual(1);
     expect(result.active).toBe("wasm"); // tfjs keeps only the image and the optimiser's state
@@ -56,7 +57,7 @@ describe("backend selection", () => {
   });
 
   it("falls on to wasm when onnxruntime-node is not installed", async () => {
-    const { logs, result } = await chooseBackend({ STYLIZE_BACKEND: "" }, ["--import", WITHOUT_ONNXRUNTIME]);
+    const { logs, result } = await chooseBackend({}, ["--import", WITHOUT_ONNXRUNTIME]);
     expect(result.choice.name).toBe("wasm");
     expect(result.active).toBe("wasm");
     expect(result.sum).toEqual([4, 6]);
@@ -66,30 +67,20 @@ describe("backend selection", () => {
     expect(logs.some((l) => l.msg === "running on the wasm backend")).toBe(true);
   });
 
-  it("honours STYLIZE_BACKEND=cpu and fails loudly when a forced backend cannot load", async () => {
-    const cpu = await chooseBackend({ STYLIZE_BACKEND: "cpu" });
+  it("runs a forced backend, and fails loudly when a forced backend cannot load", async () => {
+    const cpu = await chooseBackend({ forced: "cpu" });
     expect(cpu.result.active).toBe("cpu");
     expect(cpu.result.sum).toEqual([4, 6]);
-    const gpu = await chooseBackend({ STYLIZE_BACKEND: "tensorflow-gpu" });
-    expect(gpu.error).toMatch(/STYLIZE_BACKEND=tensorflow-gpu cannot be used/);
+    const gpu = await chooseBackend({ forced: "tensorflow-gpu" });
+    expect(gpu.error).toMatch(/the tensorflow-gpu backend was asked for but cannot be used/);
   });
 
-  it("parses STYLIZE_BACKEND values", () => {
-    expect(parseBackendName(undefined)).toBeUndefined();
-    expect(parseBackendName("auto")).toBeUndefined();
-    for (const name of BACKEND_ORDER) expect(parseBackendName(name)).toBe(name);
-    expect(() => parseBackendName("gpu")).toThrow(
-      /must be one of auto, tensorflow-gpu, tensorflow, onnxruntime, wasm, cpu/,
-    );
-  });
-
-  it("parses STYLIZE_THREADS", () => {
-    expect(parseThreads(undefined)).toBe("auto");
-    expect(parseThreads("")).toBe("auto");
-    expect(parseThreads("auto")).toBe("auto");
-    expect(parseThreads("1")).toBe(1);
-    expect(parseThreads("16")).toBe(16);
-    for (const bad of ["0", "257", "1.5", "two", "-2"])
-      expect(() => parseThreads(bad)).toThrow(/STYLIZE_THREADS must be auto or a whole number 1–256/);
+  it("gives onnxruntime the threads it is told, and refuses a bad thread count", async () => {
+    const two = await chooseBackend({ forced: "onnxruntime", threads: 2 });
+    expect(two.result.choice.threads).toBe(2);
+    for (const threads of [0, "two"]) {
+      const bad = await chooseBackend({ forced: "cpu", threads });
+      expect(bad.error).toMatch(/threads must be "auto" or a whole number 1–256/);
+    }
   });
 });

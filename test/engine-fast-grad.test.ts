@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { constantConv, gradientModeFor, gramProduct } from "../src/engine/fast-grad.js";
 import { gaussianNoise } from "../src/engine/random.js";
+import { constantConv, gradientModeFor, gramProduct } from "../src/engine/tfjs/fast-grad.js";
 import { objectiveGradient, relativeError } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 

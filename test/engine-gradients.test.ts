@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import "../src/engine/gradients.js";
+import "../src/engine/tfjs/gradients.js";
 
 /**
  * The gradients registered for tfjs-core (which ships none in its Node build), each against central

@@ -1,11 +1,11 @@
 /** Small synthetic images shared by the engine tests (tiny weights come from fixtures/tiny-vgg.ts). */
 
 import * as tf from "@tensorflow/tfjs-core";
-import type { GradientMode } from "../src/engine/fast-grad.js";
-import { computeTargets, disposeTargets, styleTransferObjective } from "../src/engine/losses.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
+import type { GradientMode } from "../src/engine/tfjs/fast-grad.js";
+import { computeTargets, disposeTargets, styleTransferObjective } from "../src/engine/tfjs/losses.js";
+import { Vgg19Features } from "../src/engine/tfjs/vgg19.js";
 import type { RgbImage, VggWeights } from "../src/engine/types.js";
-import { Vgg19Features } from "../src/engine/vgg19.js";
 
 /** A smooth colourful test pattern with some texture, deterministic for a given seed. */
 export function patternImage(width: number, height: number, seed = 0): RgbImage {

@@ -1,16 +1,16 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { blendGrams, gramMatrix } from "../src/engine/gram.js";
+import type { ObjectiveSpec } from "../src/engine/objective.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
+import { blendGrams, gramMatrix } from "../src/engine/tfjs/gram.js";
 import {
   computeTargets,
   disposeTargets,
-  type ObjectiveSpec,
   styleTransferObjective,
   totalVariation,
-} from "../src/engine/losses.js";
-import { imageToTensor } from "../src/engine/tensor-image.js";
-import { Vgg19Features } from "../src/engine/vgg19.js";
+} from "../src/engine/tfjs/losses.js";
+import { Vgg19Features } from "../src/engine/tfjs/vgg19.js";
 import { patternImage, relativeError, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 

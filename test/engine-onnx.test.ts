@@ -1,12 +1,13 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type BackendChoice, initBackend } from "../src/engine/backend.js";
-import type { ObjectiveSpec } from "../src/engine/losses.js";
-import { createStyleNetwork, type StyleNetwork } from "../src/engine/network.js";
+import { createStyleNetwork } from "../src/engine/create-network.js";
+import type { StyleNetwork } from "../src/engine/network.js";
+import type { ObjectiveSpec } from "../src/engine/objective.js";
 import { OrtNetwork } from "../src/engine/onnx/ort-network.js";
 import { Adam } from "../src/engine/optimizers/adam.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
-import { TfjsNetwork } from "../src/engine/tfjs-network.js";
+import { TfjsNetwork } from "../src/engine/tfjs/tfjs-network.js";
 import type { Pooling, RgbImage } from "../src/engine/types.js";
 import { patternImage, relativeError, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";

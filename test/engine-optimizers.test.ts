@@ -1,19 +1,19 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
+import { Adam } from "../src/engine/optimizers/adam.js";
+import { Lbfgs } from "../src/engine/optimizers/lbfgs.js";
+import type { ImageOptimizer } from "../src/engine/optimizers/optimizer.js";
+import { imageToTensor } from "../src/engine/tensor-image.js";
 import {
   computeTargets,
   disposeTargets,
   type Objective,
   styleTransferObjective,
   type Targets,
-} from "../src/engine/losses.js";
-import { Adam } from "../src/engine/optimizers/adam.js";
-import { Lbfgs } from "../src/engine/optimizers/lbfgs.js";
-import type { ImageOptimizer } from "../src/engine/optimizers/optimizer.js";
-import { imageToTensor } from "../src/engine/tensor-image.js";
-import { autodiff } from "../src/engine/tfjs-network.js";
-import { Vgg19Features } from "../src/engine/vgg19.js";
+} from "../src/engine/tfjs/losses.js";
+import { autodiff } from "../src/engine/tfjs/tfjs-network.js";
+import { Vgg19Features } from "../src/engine/tfjs/vgg19.js";
 import { patternImage, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 

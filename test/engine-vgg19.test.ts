@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { imageToTensor } from "../src/engine/tensor-image.js";
-import { Vgg19Features } from "../src/engine/vgg19.js";
+import { Vgg19Features } from "../src/engine/tfjs/vgg19.js";
 import { patternImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";
 

@@ -3,7 +3,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 
 /**
- * The wasm backend on tfjs-backend-wasm's threaded build (src/engine/wasm-threads.ts). Backends and their
+ * The wasm backend on tfjs-backend-wasm's threaded build (src/engine/tfjs/wasm-threads.ts). Backends and their
  * pthread workers are process-global, so each case runs in a fresh Node process on the compiled engine
  * (`npm test` builds first), and checks that the process then exits by itself: a pthread worker left
  * holding the event loop would hang the CLI, the bench and CI.
@@ -32,7 +32,7 @@ function runChild(script: string, env: Record<string, string>, execArgv: string[
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...execArgv, "--input-type=module", "-e", script], {
       cwd: repo,
-      env: { ...process.env, LOG_LEVEL: "info", STYLIZE_BACKEND: "wasm", ...env },
+      env: { ...process.env, ...env },
     });
     let stdout = "";
     let stderr = "";
@@ -70,12 +70,12 @@ function runChild(script: string, env: Record<string, string>, execArgv: string[
 const CONV_SCRIPT = `
   const tf = await import("@tensorflow/tfjs-core");
   await import("@tensorflow/tfjs-backend-cpu");
-  await import(${dist("src/engine/gradients.js")});
-  const { constantConv } = await import(${dist("src/engine/fast-grad.js")});
+  await import(${dist("src/engine/tfjs/gradients.js")});
+  const { constantConv } = await import(${dist("src/engine/tfjs/fast-grad.js")});
   const { initBackend, releaseBackend } = await import(${dist("src/engine/backend.js")});
   const { createLogger } = await import(${dist("src/log.js")});
   const log = createLogger();
-  const choice = await initBackend({ forced: "wasm", log });
+  const choice = await initBackend({ forced: "wasm", threads: Number(process.env.THREADS), log });
   const { PThread } = tf.backend().wasm;
 
   // Big enough for XNNPACK to split the work across threads.
@@ -122,7 +122,7 @@ function runningLine(run: ChildRun) {
 
 describe("threaded wasm backend", () => {
   it("runs on 2 threads, matches the cpu backend, and its process exits without releasing it", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2" });
+    const run = await runChild(CONV_SCRIPT, { THREADS: "2" });
     expectCleanExit(run);
     expect(run.result!.choice).toEqual({ name: "wasm", skipped: [], threads: 2 });
     expect(runningLine(run)).toMatchObject({ backend: "wasm", threads: 2 });
@@ -135,13 +135,13 @@ describe("threaded wasm backend", () => {
   });
 
   it("releaseBackend() is idempotent, ends the engine's use of the backend, and the process exits", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2", RELEASE: "1" });
+    const run = await runChild(CONV_SCRIPT, { THREADS: "2", RELEASE: "1" });
     expectCleanExit(run);
     expect(run.result!.afterRelease).toMatch(/released/);
   });
 
-  it("STYLIZE_THREADS=1 keeps the stock single-threaded build", async () => {
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "1" });
+  it("threads: 1 keeps the stock single-threaded build", async () => {
+    const run = await runChild(CONV_SCRIPT, { THREADS: "1" });
     expectCleanExit(run);
     expect(run.result!.choice).toEqual({ name: "wasm", skipped: [], threads: 1 });
     expect(runningLine(run)).toMatchObject({ threads: 1 });
@@ -150,7 +150,7 @@ describe("threaded wasm backend", () => {
 
   it("falls back to the stock build, saying why, when the threaded one cannot start", async () => {
     // Without SharedArrayBuffer there is no shared WebAssembly memory, hence no threads.
-    const run = await runChild(CONV_SCRIPT, { STYLIZE_THREADS: "2" }, ["--no-harmony-sharedarraybuffer"]);
+    const run = await runChild(CONV_SCRIPT, { THREADS: "2" }, ["--no-harmony-sharedarraybuffer"]);
     expectCleanExit(run);
     expect(run.logs.find((l) => l.level === 40)).toMatchObject({
       msg: "threaded wasm could not start; using the single-threaded wasm backend",
@@ -162,7 +162,7 @@ describe("threaded wasm backend", () => {
 
   it("a threaded start that times out leaves no worker behind", async () => {
     const run = await runChild(
-      `const { createThreadedWasmBackend } = await import(${dist("src/engine/wasm-threads.js")});
+      `const { createThreadedWasmBackend } = await import(${dist("src/engine/tfjs/wasm-threads.js")});
        const error = await createThreadedWasmBackend(2, { timeoutMs: 1 }).then(() => "", (e) => e.message);
        console.log("RESULT " + JSON.stringify({ error }));`,
       {},

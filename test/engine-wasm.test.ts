@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
-import { gradientModeFor } from "../src/engine/fast-grad.js";
 import { stylize } from "../src/engine/stylize.js";
+import { gradientModeFor } from "../src/engine/tfjs/fast-grad.js";
 import type { StylizeEvent } from "../src/engine/types.js";
 import { objectiveGradient, patternImage, relativeError, stripesImage } from "./engine-helpers.js";
 import { tinyVggWeights } from "./fixtures/tiny-vgg.js";

@@ -81,6 +81,7 @@ describe("migrations", () => {
     expect(tables.map((t) => (t as { name: string }).name)).toEqual([
       "guild_presets",
       "guild_settings",
+      "jobs",
       "results",
       "votes",
     ]);
@@ -89,7 +90,7 @@ describe("migrations", () => {
 
   it("bring a version-1 file up to date and keep its rows", () => {
     const db = new Database(file("v1"));
-    db.exec(MIGRATIONS[0]!);
+    db.exec(MIGRATIONS[0] as string);
     db.pragma("user_version = 1");
     db.prepare(
       "INSERT INTO results (message_id, channel_id, guild_id, requester_id, preset, settings, seed, created_at) VALUES ('m1', 'c', 'g', 'r', 'starry', '{}', 7, 1)",

@@ -1,6 +1,7 @@
 /**
  * Conv throughput of tfjs-backend-wasm under Node: the package's stock SIMD backend (1 thread) vs the
- * threaded-SIMD binary loaded by src/engine/wasm-threads.ts (the engine's wasm backend) with 1 and 2 threads.
+ * threaded-SIMD binary loaded by src/engine/tfjs/wasm-threads.ts (the engine's wasm backend) with 1 and 2
+ * threads. A benchmark of engine internals, so exempt from the front-door rule (.dependency-cruiser.cjs).
  * All backends live in one process and are run alternately per round, so host noise hits them alike;
  * ratios are per round.
  *
@@ -11,7 +12,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import { loadStockWasm } from "../../src/engine/backend.js";
-import { registerThreadedWasm } from "../../src/engine/wasm-threads.js";
+import { registerThreadedWasm } from "../../src/engine/tfjs/wasm-threads.js";
 
 interface Op {
   readonly name: string;

@@ -1,13 +1,17 @@
 import type { Attachment } from "discord.js";
 import { ACCEPTED_FORMATS_TEXT } from "../images/index.js";
+import { UserError } from "./user-error.js";
 
 /**
  * Fetching members' uploads. Discord's attachment URLs are signed and expire, so the photo is downloaded
  * as soon as the command arrives, and every failure becomes a message the member can act on.
  */
 
-export class AttachmentError extends Error {
-  override readonly name = "AttachmentError";
+/** An upload that cannot be used; the message says what to do. */
+export class AttachmentError extends UserError {
+  constructor(message: string) {
+    super("attachment", message);
+  }
 }
 
 const DOWNLOAD_TIMEOUT_MS = 20_000;

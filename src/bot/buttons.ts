@@ -1,13 +1,14 @@
 import type { ButtonInteraction } from "discord.js";
+import type { JobSettings } from "../jobs/index.js";
+import { randomSeed } from "../jobs/index.js";
 import type { BotContext } from "./command.js";
 import { type JobAction, parseButtonId } from "./custom-ids.js";
 import { guildOf } from "./guild-only.js";
-import { clampStrength, type JobSettings, randomSeed, STRENGTH_STEP } from "./job.js";
-import { KEEP_JOBS_DAYS } from "./job-archive.js";
+import { clampStrength, STRENGTH_STEP } from "./job.js";
 import { favouritesPage } from "./rankings.js";
-import { replyPrivately } from "./replies.js";
-import { refuseJobHere, startJob } from "./start-job.js";
+import { deferReply, reserveJob, submitJob, withReservation } from "./start-job.js";
 import { stylesPage } from "./styles-browser.js";
+import { UserError } from "./user-error.js";
 
 /**
  * The one handler for every button the bot ever sent. Ids are `action:argument`, so nothing about the
@@ -16,11 +17,10 @@ import { stylesPage } from "./styles-browser.js";
 export async function handleButton(interaction: ButtonInteraction, bot: BotContext): Promise<void> {
   const id = parseButtonId(interaction.customId);
   if (!id) {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "old_button",
       "That button belongs to an older version of this bot — run the command again.",
     );
-    return;
   }
   if (id.kind === "styles") {
     await interaction.deferUpdate();
@@ -45,18 +45,19 @@ export async function handleButton(interaction: ButtonInteraction, bot: BotConte
 }
 
 async function cancel(interaction: ButtonInteraction, bot: BotContext, jobId: string): Promise<void> {
-  const job = bot.jobs.find(jobId);
-  if (job && job.userId !== interaction.user.id) {
-    await replyPrivately(interaction, `Only <@${job.userId}>, who started this job, can cancel it.`);
-    return;
+  const outcome = await bot.jobs.cancel(jobId, interaction.user.id);
+  switch (outcome) {
+    case "cancelled":
+      // The job's own message is edited by its reply; just acknowledge the click.
+      await interaction.deferUpdate();
+      return;
+    case "not_owner": {
+      const job = await bot.jobs.get(jobId);
+      throw new UserError("not_owner", `Only <@${job?.userId}>, who started this job, can cancel it.`);
+    }
+    default:
+      throw new UserError("job_finished", "That job has already finished, so there is nothing to cancel.");
   }
-  const outcome = bot.jobs.cancel(jobId, interaction.user.id);
-  if (outcome === "cancelled") {
-    // The job's own message is edited by the job service; just acknowledge the click.
-    await interaction.deferUpdate();
-    return;
-  }
-  await replyPrivately(interaction, "That job has already finished, so there is nothing to cancel.");
 }
 
 function nextSettings(
@@ -83,30 +84,30 @@ async function followUpJob(
   action: Exclude<JobAction, "cancel">,
   jobId: string,
 ): Promise<void> {
-  const job = await bot.jobs.lookup(jobId);
-  if (!job) {
-    await replyPrivately(
-      interaction,
-      `I no longer have the photo for that result (I keep them ${KEEP_JOBS_DAYS} days) — run /stylize again.`,
+  const job = await bot.jobs.get(jobId);
+  const photo = job && (await bot.jobs.blob(job.contentBlob).catch(() => undefined));
+  if (!job || !photo) {
+    throw new UserError(
+      "photo_gone",
+      `I no longer have the photo for that result (I keep them ${bot.config.keepJobsDays} days) — run /stylize again.`,
     );
-    return;
   }
   if (job.userId !== interaction.user.id) {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "not_owner",
       `Only <@${job.userId}> can re-run their own photo — try /stylize with yours!`,
     );
-    return;
   }
-  if (await refuseJobHere(interaction, bot)) return;
   const settings = nextSettings(action, job.settings, bot.config.images.maxSize);
   if (action === "hd" && settings.size === job.settings.size && job.settings.quality === "hq") {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "already_hd",
       `That's already the largest, finest version I make (${settings.size} px, hq).`,
     );
-    return;
   }
-  await interaction.deferReply();
-  await startJob(interaction, bot, { settings, content: job.content, parentId: job.id });
+  const reservation = await reserveJob(interaction, bot);
+  await withReservation(bot, reservation, async () => {
+    const replyTo = await deferReply(interaction);
+    await submitJob(interaction, bot, reservation, { settings, content: photo, parentId: job.id, replyTo });
+  });
 }

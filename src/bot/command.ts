@@ -4,16 +4,16 @@ import type {
   RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from "discord.js";
 import type { Config } from "../config.js";
+import type { JobRunner } from "../jobs/index.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
-import type { JobService } from "./job-service.js";
 import type { PresetSubmissionGate } from "./preset-limits.js";
 import type { PresetCatalog } from "./presets.js";
 
 /** What command handlers get besides their interaction. */
 export interface BotContext {
   readonly config: Config;
-  readonly jobs: JobService;
+  readonly jobs: JobRunner;
   readonly presets: PresetCatalog;
   readonly store: Store;
   /** The `/preset add` limits. */

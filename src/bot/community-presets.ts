@@ -1,4 +1,4 @@
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { differenceHash, encodeImage, fitWithin, hammingDistance, resizeImage } from "../images/index.js";
 import { type GuildPreset, PresetNameTakenError, type Store } from "../store/index.js";
 import type { PresetCatalog } from "./presets.js";

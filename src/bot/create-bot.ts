@@ -1,3 +1,4 @@
+import path from "node:path";
 import {
   Client,
   type ClientOptions,
@@ -6,48 +7,56 @@ import {
   Partials,
   type RateLimitData,
 } from "discord.js";
-import { commands as defaultCommands } from "../../commands/index.js";
 import type { Config } from "../config.js";
-import type { StylizeOptions } from "../engine/types.js";
+import {
+  DEFAULT_ENGINE_SCRIPT,
+  type Engine,
+  type EngineOptions,
+  EnginePool,
+  type JobRunner,
+  LocalJobRunner,
+} from "../jobs/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { loggableError } from "../loggable-error.js";
-import { EnginePool } from "../queue/engine-pool.js";
-import { Store } from "../store/index.js";
+import { BlobStore, Store } from "../store/index.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
-import { JobArchive } from "./job-archive.js";
-import { JobMessage } from "./job-message.js";
-import { type Engine, JobService } from "./job-service.js";
+import { JobReplies } from "./job-replies.js";
+import { prepareFromPresets } from "./prepare-job.js";
 import { PresetSubmissionGate } from "./preset-limits.js";
 import { PresetCatalog } from "./presets.js";
 import { listenForVotes } from "./votes.js";
 
 /**
- * Assembles the bot: discord.js client, engine workers, job service and handlers. Nothing connects until
- * start(), and tests swap in a loopback Discord (clientOptions.rest.api) and a bundled worker script.
+ * Assembles the bot: discord.js client, store, job runner (with its engine processes), job replies and
+ * handlers. Nothing connects until start(); tests swap in a loopback Discord (clientOptions.rest.api) and
+ * a bundled engine-host script.
  */
 
 export interface BotOptions {
   readonly clientOptions?: Partial<ClientOptions>;
   readonly log?: Logger;
-  /** Defaults to engine worker threads from the compiled worker script. */
-  readonly engine?: Engine & { warmUp?(): Promise<unknown>; close?(): Promise<void> };
-  readonly workerScript?: URL | string;
-  readonly engineOverrides?: Partial<StylizeOptions>;
-  readonly commands?: readonly Command[];
+  /** Defaults to engine processes running the compiled engine-host script. */
+  readonly engine?: Engine;
+  readonly engineScript?: string | URL;
+  /** Engine options every job gets (tests shorten the schedule this way). */
+  readonly engineOverrides?: EngineOptions;
+  /** The slash commands to answer; the entry point (src/main.ts) hands over commands/index.ts's. */
+  readonly commands: readonly Command[];
 }
 
 export interface Bot {
   readonly client: Client;
-  readonly jobs: JobService;
+  readonly jobs: JobRunner;
   readonly context: BotContext;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Shutdown: running jobs get `graceMs` to finish, then go back to the queue for the next start. */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
 
 /**
  * Edits of a job's message give up on a rate limit instead of waiting in discord.js's queue: a progress
- * frame is then dropped and the final result is retried by the job service, so frames never pile up.
+ * frame is then dropped, and a job's last word is retried by its reply, so frames never pile up.
  */
 function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
@@ -56,9 +65,13 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
 /** How long stop() keeps retrying writes a locked or full database held back. */
 const STOP_DRAIN_MS = 5000;
 
-export async function createBot(config: Config, options: BotOptions = {}): Promise<Bot> {
+export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
-  const store = Store.open(config.databaseFile, { log: log.child({ component: "store" }) });
+  const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
+  const store = Store.open(config.databaseFile, {
+    legacyJobs: { dir: path.join(config.dataDir, "jobs"), blobs },
+    log: log.child({ component: "store" }),
+  });
   const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
   if (presets.presets.length === 0)
     log.warn({ manifest: config.presetsManifest }, "no style presets installed");
@@ -66,44 +79,33 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     options.engine ??
     new EnginePool({
       size: config.queue.concurrency,
-      script: options.workerScript,
+      script: options.engineScript ?? DEFAULT_ENGINE_SCRIPT,
       log: log.child({ component: "engine" }),
-      workerData: {
+      maxRssBytes: config.queue.engineMaxRssBytes,
+      cancelGraceMs: 10_000,
+      config: {
         weightsLocation: config.weightsLocation,
         backend: config.backend,
+        threads: config.threads,
         logLevel: config.logLevel,
       },
     });
-  const archive = new JobArchive(config.dataDir, log.child({ component: "archive" }));
-  const jobs = new JobService({
-    archive,
+  const jobs = new LocalJobRunner({
+    store,
+    blobs,
     engine,
-    presets,
+    prepare: prepareFromPresets(presets),
+    limits: { perUserLimit: config.queue.perUserLimit, globalCap: config.queue.globalCap },
     log: log.child({ component: "jobs" }),
-    concurrency: config.queue.concurrency,
-    perUserLimit: config.queue.perUserLimit,
-    globalCap: config.queue.globalCap,
-    progressIntervalMs: config.progressIntervalMs,
-    engineOverrides: options.engineOverrides,
-    onDelivered: (job, messageId) => {
-      if (!job.guildId) return; // votes and leaderboards are per guild
-      const record = {
-        messageId,
-        channelId: job.channelId,
-        guildId: job.guildId,
-        requesterId: job.userId,
-        preset: job.settings.presetId,
-        settings: job.settings,
-        seed: job.settings.seed,
-        createdAt: Date.now(),
-      };
-      // Queued: a locked or full database delays the record (and the votes on it) but never loses it.
-      store
-        .enqueue(() => store.recordResult(record))
-        .catch((error: unknown) =>
-          log.error({ err: loggableError(error), messageId }, "could not record a result"),
-        );
+    engineOptions: {
+      // A preview at least as often as the reply may be edited (the first one comes early: see the engine).
+      previewEverySeconds: config.progressIntervalMs / 2000,
+      previewEverySteps: 0,
+      ...options.engineOverrides,
     },
+    jobTimeoutMs: config.queue.jobTimeoutMs,
+    keepJobsMs: config.keepJobsDays * 24 * 60 * 60 * 1000,
+    refreshWaitingMs: Math.max(config.progressIntervalMs, 5000),
   });
   const client = new Client({
     // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.
@@ -116,9 +118,18 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       ...options.clientOptions?.rest,
     },
   });
+  const replies = new JobReplies({
+    client,
+    runner: jobs,
+    presets,
+    store,
+    log: log.child({ component: "replies" }),
+    progressIntervalMs: config.progressIntervalMs,
+    deliveryDeadlineMs: config.deliveryDeadlineMs,
+  });
   const presetGate = new PresetSubmissionGate(store, config.presetLimits);
   const context: BotContext = { config, jobs, presets, store, presetGate, log };
-  const handleInteraction = createInteractionHandler(options.commands ?? defaultCommands, context);
+  const handleInteraction = createInteractionHandler(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   listenForVotes(client, store, log.child({ component: "votes" }));
   client.once(Events.ClientReady, (ready) => {
@@ -126,14 +137,11 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
       { user: ready.user.tag, guilds: ready.guilds.cache.size, presets: presets.presets.length },
       "bot ready",
     );
-    // Jobs a restart interrupted continue in their channels.
+    // Jobs a restart interrupted continue, and endings not yet told are told, once Discord can hear us.
     void jobs
-      .resumeUnfinished((job) =>
-        JobMessage.inChannel(client, job.channelId, job.userId, log.child({ jobId: job.id })),
-      )
-      .then(
-        (count) => count > 0 && log.info({ count }, "resumed unfinished jobs"),
-        (error: unknown) => log.error({ err: loggableError(error) }, "could not resume unfinished jobs"),
+      .start()
+      .catch((error: unknown) =>
+        log.error({ err: loggableError(error) }, "could not take up unfinished jobs"),
       );
   });
   client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
@@ -145,21 +153,18 @@ export async function createBot(config: Config, options: BotOptions = {}): Promi
     context,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
-      void archive
-        .prune()
-        .catch((error: unknown) => log.warn({ err: loggableError(error) }, "could not prune old jobs"));
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
-      void engine.warmUp?.().then(
+      engine.warmUp?.().then(
         (backend) => log.info({ backend }, "engine ready"),
         (error: unknown) =>
           log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
       );
       await client.login(config.discordToken);
     },
-    async stop() {
-      jobs.close();
+    async stop(stopOptions = {}) {
+      await jobs.close({ graceMs: stopOptions.graceMs ?? 0 });
+      replies.close();
       await client.destroy();
-      await engine.close?.();
       const unwritten = await store.drain(STOP_DRAIN_MS);
       if (unwritten > 0) log.error({ unwritten }, "the database stayed unwritable; queued writes are lost");
       store.close();

@@ -1,4 +1,4 @@
-import { JOB_ID_PATTERN } from "./job.js";
+import { JOB_ID_PATTERN } from "../jobs/index.js";
 
 /**
  * Button ids carry everything a handler needs (`action:argument`), so one global handler serves every

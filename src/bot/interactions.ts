@@ -4,6 +4,7 @@ import { StoreUnavailableError } from "../store/index.js";
 import { handleButton } from "./buttons.js";
 import type { BotContext, Command } from "./command.js";
 import { replyPrivately } from "./replies.js";
+import { asUserError } from "./user-error.js";
 
 const SOMETHING_WENT_WRONG = "Sorry — something went wrong on my side. Please try again.";
 
@@ -13,13 +14,11 @@ const STORE_UNAVAILABLE: Record<StoreUnavailableError["reason"], string> = {
   io: "I can't save anything right now: my storage is failing. The bot's admins can see it in the logs — please try again later.",
 };
 
-function storeUnavailableText(error: StoreUnavailableError): string {
-  return STORE_UNAVAILABLE[error.reason];
-}
-
 /**
- * Routes every interaction to its command or button handler. Nothing a member sends may crash the bot:
- * every handler error is logged here and answered with a polite ephemeral message where still possible.
+ * Routes every interaction to its command or button handler, and is the one place where what goes wrong
+ * is answered: a refusal meant for the member (a UserError, an image the checks refused, a job limit) is
+ * told to them privately; anything else is logged and answered with a polite apology. Nothing a member
+ * sends may crash the bot.
  */
 export function createInteractionHandler(commands: readonly Command[], bot: BotContext) {
   const byName = new Map(commands.map((command) => [command.data.name, command]));
@@ -33,6 +32,7 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
           await replyPrivately(
             interaction,
             "I don't know that command any more — it may have just been removed.",
+            log,
           );
           return;
         }
@@ -45,19 +45,24 @@ export function createInteractionHandler(commands: readonly Command[], bot: BotC
         await handleButton(interaction, bot);
       }
     } catch (error) {
-      const unavailable = StoreUnavailableError.wrap(error);
-      const storeDown = unavailable instanceof StoreUnavailableError;
-      if (storeDown)
-        log.warn({ err: loggableError(error) }, "the database is unavailable; the member was asked to retry");
-      else log.error({ err: loggableError(error) }, "interaction handler failed");
-      if (interaction.isRepliable()) {
-        await replyPrivately(
-          interaction,
-          storeDown ? storeUnavailableText(unavailable) : SOMETHING_WENT_WRONG,
-        ).catch((replyError) =>
-          log.warn({ err: loggableError(replyError) }, "could not tell the member about the failure"),
-        );
+      if (!interaction.isRepliable()) {
+        log.error({ err: loggableError(error) }, "interaction handler failed");
+        return;
       }
+      const refusal = asUserError(error);
+      const unavailable = StoreUnavailableError.wrap(error);
+      let text = SOMETHING_WENT_WRONG;
+      if (refusal) {
+        log.debug({ refusal: refusal.identifier }, "refused");
+        text = refusal.message;
+      } else if (unavailable instanceof StoreUnavailableError) {
+        // Not a bug, and it passes: the member is asked to retry; the admins see why.
+        log.warn({ err: loggableError(error) }, "the database is unavailable; the member was asked to retry");
+        text = STORE_UNAVAILABLE[unavailable.reason];
+      } else log.error({ err: loggableError(error) }, "interaction handler failed");
+      await replyPrivately(interaction, text, log).catch((replyError: unknown) =>
+        log.warn({ err: loggableError(replyError) }, "could not tell the member"),
+      );
     }
   };
 }

@@ -1,10 +1,11 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import type { RgbImage } from "../engine/types.js";
-import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../engine/weights/manifest.js";
+import type { RgbImage } from "../engine/index.js";
 import { decodeImage, encodeImage, resizeImage, scaleToLongEdge } from "../images/index.js";
+import { ManifestError, ModelFileSchema, ModelManifestSchema } from "../models/manifest.js";
 import { communityKey, type GuildPreset, parseCommunityKey, type Store } from "../store/index.js";
+import { UserError } from "./user-error.js";
 
 /**
  * The built-in styles: public-domain paintings listed in a model manifest (`models/paintings.json`) whose
@@ -47,8 +48,11 @@ export type Popularity = ReadonlyMap<string, { readonly uses: number; readonly v
 /** Discord shows at most 25 autocomplete choices. */
 export const MAX_CHOICES = 25;
 
-export class PresetUnavailableError extends Error {
-  override readonly name = "PresetUnavailableError";
+/** A style whose painting is missing (not downloaded, or a community style removed). */
+export class PresetUnavailableError extends UserError {
+  constructor(message: string) {
+    super("preset_unavailable", message);
+  }
 }
 
 export class PresetCatalog {
@@ -175,6 +179,11 @@ export class PresetCatalog {
       this.#images.set(preset.id, image);
     }
     return image;
+  }
+
+  /** The painting's file as stored (what the engine decodes); rejects with PresetUnavailableError. */
+  async imageFile(preset: Preset): Promise<Uint8Array> {
+    return preset.community ? this.#communityImage(preset).image : readPresetFile(preset);
   }
 
   /** A small JPEG of the painting for /styles (community presets keep theirs in the store). */

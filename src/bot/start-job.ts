@@ -1,70 +1,70 @@
 import type { RepliableInteraction } from "discord.js";
-import type { RgbImage } from "../engine/types.js";
-import { QueueLimitError } from "../queue/fair-queue.js";
-import type { GuildSettings } from "../store/index.js";
+import type { JobRecord, JobSettings, Reservation } from "../jobs/index.js";
 import type { BotContext } from "./command.js";
-import { type Job, type JobSettings, newJobId } from "./job.js";
-import { JobMessage } from "./job-message.js";
-import { replyPrivately } from "./replies.js";
+import type { ReplyTo } from "./reply-target.js";
+import { UserError } from "./user-error.js";
 
 /**
- * Queue a job for an interaction whose reply is already deferred; the deferred reply becomes the job's
- * message. Shared by /stylize and the Re-roll / Stronger / Weaker / HD buttons.
+ * Starting a job from an interaction, in two halves around the slow work: first `reserveJob`, before any
+ * placeholder, download or decode (the server's channels, then the member's, the server's and the bot's
+ * limits, held atomically by the runner), then `submitJob` once the photo is ready. A caller that fails in
+ * between releases the reservation. Shared by /stylize and the Re-roll / Stronger / Weaker / HD buttons.
  */
-export async function startJob(
-  interaction: RepliableInteraction,
-  bot: BotContext,
-  request: { settings: JobSettings; content: RgbImage; parentId?: string },
-): Promise<Job | undefined> {
-  const job: Job = {
-    id: newJobId(),
-    userId: interaction.user.id,
-    channelId: interaction.channelId ?? "",
-    guildId: interaction.guildId ?? undefined,
-    createdAt: Date.now(),
-    ...request,
-  };
-  const message = JobMessage.forInteraction(interaction, bot.log.child({ jobId: job.id }));
-  try {
-    // The queue checks the limit again: refuseJobHere ran before a download that may have taken a while.
-    bot.jobs.submit(job, message, memberLimit(bot, settingsOf(bot, job.guildId)));
-    return job;
-  } catch (error) {
-    if (!(error instanceof QueueLimitError)) throw error;
-    await replyPrivately(interaction, limitText(error));
-    return undefined;
-  }
-}
 
-/**
- * Whether a new job may start here, checked before anything is downloaded: the server's allowed channels
- * and the member's limit (the bot's, or the server's if lower). True when a refusal was sent.
- */
-export async function refuseJobHere(interaction: RepliableInteraction, bot: BotContext): Promise<boolean> {
-  const settings = settingsOf(bot, interaction.guildId ?? undefined);
+export async function reserveJob(interaction: RepliableInteraction, bot: BotContext): Promise<Reservation> {
+  const settings = interaction.guildId ? bot.store.guildSettings(interaction.guildId) : undefined;
   const allowed = settings?.allowedChannelIds ?? [];
   if (allowed.length > 0 && !allowed.includes(interaction.channelId ?? "")) {
-    await replyPrivately(
-      interaction,
+    throw new UserError(
+      "channel_not_allowed",
       `I paint in ${allowed.map((id) => `<#${id}>`).join(" ")} on this server — try there!`,
     );
-    return true;
   }
-  const limit = memberLimit(bot, settings);
-  if (bot.jobs.jobCount(interaction.user.id) < limit) return false;
-  await replyPrivately(interaction, limitText(new QueueLimitError("user_limit", limit)));
-  return true;
+  return bot.jobs.reserve(
+    { userId: interaction.user.id, guildId: interaction.guildId ?? undefined },
+    settings?.perUserLimit,
+  );
 }
 
-/** Jobs a member may have queued or running here: the bot's limit, or the server's if lower. */
-function memberLimit(bot: BotContext, settings: GuildSettings | undefined): number {
-  return Math.min(bot.config.queue.perUserLimit, settings?.perUserLimit ?? Number.POSITIVE_INFINITY);
+/** Runs `work` (the slow part) on a reservation, giving the reservation back if it throws. */
+export async function withReservation<T>(
+  bot: BotContext,
+  reservation: Reservation,
+  work: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    bot.jobs.release(reservation);
+    throw error;
+  }
 }
 
-function settingsOf(bot: BotContext, guildId: string | undefined): GuildSettings | undefined {
-  return guildId ? bot.store.guildSettings(guildId) : undefined;
+/** Defers the interaction's reply publicly: the job's message from then on, wherever it is stored. */
+export async function deferReply(interaction: RepliableInteraction): Promise<ReplyTo> {
+  const response = await interaction.deferReply({ withResponse: true });
+  return {
+    channelId: interaction.channelId ?? "",
+    messageId: response.interaction.responseMessageId ?? undefined,
+    interaction: {
+      applicationId: interaction.applicationId,
+      token: interaction.token,
+      createdAt: interaction.createdTimestamp,
+    },
+    attachmentLimit: interaction.attachmentSizeLimit,
+  };
 }
 
-function limitText(error: QueueLimitError): string {
-  return `Sorry — ${error.message}.`;
+/** Queues the job on its reservation; `content` is the photo as a PNG file. */
+export function submitJob(
+  interaction: RepliableInteraction,
+  bot: BotContext,
+  reservation: Reservation,
+  request: { settings: JobSettings; content: Uint8Array; parentId?: string; replyTo: ReplyTo },
+): Promise<JobRecord> {
+  return bot.jobs.submit(reservation, {
+    userId: interaction.user.id,
+    guildId: interaction.guildId ?? undefined,
+    ...request,
+  });
 }

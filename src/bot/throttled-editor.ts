@@ -1,23 +1,16 @@
-import { DiscordAPIError, RateLimitError } from "discord.js";
 import type { Logger } from "../log.js";
+import { rateLimitDelayMs } from "./discord-retry.js";
 import { loggableError } from "./loggable-error.js";
 
 /**
- * Edits one message at most once per interval. Progress updates are coalesced: only the newest waiting
- * one is rendered (so a burst of preview frames costs one encode and one request), and one that hits a
- * rate limit is dropped rather than retried, keeping the bot far from Discord's limits. The final update
- * is different: it waits for any edit in flight and retries through rate limits until it lands.
+ * Edits one message at most once per interval with progress updates. They are coalesced: only the newest
+ * waiting one is rendered (so a burst of preview frames costs one encode and one request), and one that
+ * hits a rate limit is dropped rather than retried, keeping the bot far from Discord's limits. The final
+ * message is not this class's: settle() stops the updates and waits for the one in flight, and the caller
+ * then sends its last word with retries (discord-retry.ts).
  */
 
 export type Render<P> = () => P | Promise<P>;
-
-export function rateLimitDelayMs(error: unknown): number | undefined {
-  if (error instanceof RateLimitError) return error.retryAfter;
-  if (error instanceof DiscordAPIError && error.status === 429) return 1000;
-  return undefined;
-}
-
-const FINAL_ATTEMPTS = 5;
 
 export class ThrottledEditor<P> {
   readonly #send: (payload: P) => Promise<void>;
@@ -84,23 +77,11 @@ export class ThrottledEditor<P> {
     this.#schedule();
   }
 
-  /** Stop progress updates and deliver this last payload, waiting out rate limits. */
-  async finish(payload: P): Promise<void> {
+  /** Stops progress updates and waits for the one in flight; resolves with how long a 429 asked to wait. */
+  async settle(): Promise<number> {
     this.close();
     await this.#inFlight;
-    for (let attempt = 1; ; attempt++) {
-      const wait = this.#blockedUntil - Date.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      try {
-        await this.#send(payload);
-        return;
-      } catch (error) {
-        const delay = rateLimitDelayMs(error);
-        if (delay === undefined || attempt >= FINAL_ATTEMPTS) throw error;
-        this.#blockedUntil = Date.now() + delay;
-        this.#log.debug({ retryAfterMs: delay, attempt }, "final update rate limited; retrying");
-      }
-    }
+    return Math.max(0, this.#blockedUntil - Date.now());
   }
 
   /** Stop without a last payload (e.g. the bot is shutting down). */

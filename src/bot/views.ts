@@ -7,13 +7,14 @@ import {
   type MessageActionRowComponentBuilder,
 } from "discord.js";
 import { formatDuration } from "../duration.js";
+import type { JobRecord } from "../jobs/index.js";
 import { jobButtonId } from "./custom-ids.js";
-import { describeStrength, type Job } from "./job.js";
+import { describeStrength } from "./job.js";
 import { describePreset, type Preset } from "./presets.js";
 
 /**
- * What a job's reply looks like in each state. Pure functions from state to a message payload, so the
- * job service decides *when* to edit and this module decides *what* the member sees.
+ * What a job's reply looks like in each state. Pure functions from state to a message payload: job-reply.ts
+ * decides *when* to edit, this module decides *what* the member sees, in plain words.
  */
 
 export interface ReplyPayload {
@@ -23,18 +24,19 @@ export interface ReplyPayload {
   components: ActionRowBuilder<MessageActionRowComponentBuilder>[];
 }
 
-export interface ProgressState {
-  readonly scale: number;
-  readonly scales: number;
-  readonly step: number;
-  readonly stepsInScale: number;
-  readonly overallStep: number;
-  readonly totalSteps: number;
-  readonly etaMs: number;
+/** The job as the views need it: who, which settings, and whether a restart interrupted it. */
+export interface JobView {
+  readonly job: Pick<JobRecord, "id" | "userId" | "settings">;
+  readonly preset: Preset | undefined;
+  readonly resumed?: boolean;
 }
 
 const COLOUR = { waiting: 0x99aab5, running: 0x5865f2, done: 0x57f287, stopped: 0xed4245 } as const;
 const BAR_WIDTH = 20;
+
+export const PREVIEW_NAME = "preview.jpg";
+export const RESULT_BASENAME = "stylized";
+export const TIMELAPSE_BASENAME = "timelapse";
 
 export function progressBar(fraction: number): string {
   const clamped = Math.min(1, Math.max(0, fraction));
@@ -42,30 +44,26 @@ export function progressBar(fraction: number): string {
   return `${"█".repeat(filled)}${"░".repeat(BAR_WIDTH - filled)} ${Math.floor(clamped * 100)}%`;
 }
 
-export function progressText(progress: ProgressState): string {
-  return [
-    `\`${progressBar(progress.overallStep / progress.totalSteps)}\``,
-    `Scale ${progress.scale + 1}/${progress.scales} · step ${progress.step}/${progress.stepsInScale} · ` +
-      `${progress.overallStep}/${progress.totalSteps} overall · about ${formatDuration(progress.etaMs)} left`,
-  ].join("\n");
+export function progressText(fraction: number, etaMs: number): string {
+  return [`\`${progressBar(fraction)}\``, `Painting — about ${formatDuration(etaMs)} left`].join("\n");
 }
 
-function settingsText(job: Job): string {
+function settingsText({ job }: JobView): string {
   const s = job.settings;
   return [
     `Strength ${describeStrength(s.strength)}`,
-    `quality ${s.quality}`,
+    `${s.quality} quality`,
     `${s.size} px`,
-    s.preserveColors ? "original colours" : "painting's colours",
+    s.preserveColors ? "your photo's colours" : "the painting's colours",
     `seed ${s.seed}`,
   ].join(" · ");
 }
 
-function header(job: Job, preset: Preset | undefined): EmbedBuilder {
+function header(view: JobView): EmbedBuilder {
   return new EmbedBuilder()
-    .setTitle(preset ? `In the style of ${preset.title}` : "Style transfer")
+    .setTitle(view.preset ? `In the style of ${view.preset.title}` : "Style transfer")
     .setFooter({
-      text: `${settingsText(job)} · job ${job.id}${job.resumed ? " · resumed after a restart" : ""}`,
+      text: `${settingsText(view)} · job ${view.job.id}${view.resumed ? " · resumed after a restart" : ""}`,
     });
 }
 
@@ -73,65 +71,60 @@ function row(...buttons: ButtonBuilder[]): ActionRowBuilder<MessageActionRowComp
   return new ActionRowBuilder<MessageActionRowComponentBuilder>().addComponents(...buttons);
 }
 
-function cancelRow(job: Job): ActionRowBuilder<MessageActionRowComponentBuilder> {
+function cancelRow(view: JobView): ActionRowBuilder<MessageActionRowComponentBuilder> {
   return row(
     new ButtonBuilder()
-      .setCustomId(jobButtonId("cancel", job.id))
+      .setCustomId(jobButtonId("cancel", view.job.id))
       .setLabel("Cancel")
       .setStyle(ButtonStyle.Danger),
   );
 }
 
+function message(view: JobView, colour: number, description: string, extra: Partial<ReplyPayload> = {}) {
+  const embed = header(view).setColor(colour).setDescription(description);
+  return { content: "", embeds: [embed], files: [], components: [], ...extra } satisfies ReplyPayload;
+}
+
 export function waitingView(
-  job: Job,
-  preset: Preset | undefined,
+  view: JobView,
   wait: { position: number; startsInMs: number; finishesInMs: number; measured: boolean },
 ): ReplyPayload {
   const description = [
-    `<@${job.userId}>, you're **#${wait.position}** in the queue.`,
+    `<@${view.job.userId}>, you're **#${wait.position}** in the queue.`,
     `Starts in about ${formatDuration(wait.startsInMs)}; done in about ${formatDuration(wait.finishesInMs)}` +
-      (wait.measured ? "." : " (a rough guess until the first job has run)."),
+      (wait.measured ? "." : " (a rough guess until the first painting is done)."),
   ].join("\n");
-  return {
-    content: "",
-    embeds: [header(job, preset).setColor(COLOUR.waiting).setDescription(description)],
-    files: [],
-    components: [cancelRow(job)],
-  };
+  return message(view, COLOUR.waiting, description, { components: [cancelRow(view)] });
 }
 
-export function startingView(job: Job, preset: Preset | undefined): ReplyPayload {
-  return {
-    content: "",
-    embeds: [
-      header(job, preset).setColor(COLOUR.running).setDescription("Starting — warming up the engine…"),
-    ],
-    files: [],
-    components: [cancelRow(job)],
-  };
+export function startingView(view: JobView): ReplyPayload {
+  return message(view, COLOUR.running, "Starting — getting the paints out…", {
+    components: [cancelRow(view)],
+  });
 }
 
-export const PREVIEW_NAME = "preview.jpg";
-export const RESULT_BASENAME = "stylized";
-export const TIMELAPSE_BASENAME = "timelapse";
-
+/** Progress, with the painting so far (already at the result's size) when there is one. */
 export function runningView(
-  job: Job,
-  preset: Preset | undefined,
-  progress: ProgressState | undefined,
-  preview: Buffer | undefined,
+  view: JobView,
+  progress: { fraction: number; etaMs: number },
+  preview?: Buffer,
 ): ReplyPayload {
-  const embed = header(job, preset)
-    .setColor(COLOUR.running)
-    .setDescription(progress ? progressText(progress) : "Starting…");
-  const files: AttachmentBuilder[] = [];
+  const payload = message(view, COLOUR.running, progressText(progress.fraction, progress.etaMs), {
+    components: [cancelRow(view)],
+  });
   if (preview) {
-    files.push(
+    payload.files.push(
       new AttachmentBuilder(preview, { name: PREVIEW_NAME, description: "Preview of the painting so far" }),
     );
-    embed.setImage(`attachment://${PREVIEW_NAME}`);
+    payload.embeds[0]!.setImage(`attachment://${PREVIEW_NAME}`);
   }
-  return { content: "", embeds: [embed], files, components: [cancelRow(job)] };
+  return payload;
+}
+
+export function finishingView(view: JobView, preview?: Buffer): ReplyPayload {
+  const payload = runningView(view, { fraction: 1, etaMs: 0 }, preview);
+  payload.embeds[0]!.setDescription(`\`${progressBar(1)}\`\nFinishing up — saving your painting…`);
+  return payload;
 }
 
 export interface FinishedResult {
@@ -141,43 +134,33 @@ export interface FinishedResult {
     readonly width: number;
     readonly height: number;
   };
-  readonly timelapse: { readonly data: Buffer; readonly format: string } | undefined;
-  readonly elapsedMs: number;
+  /** From the command to the result: what the member waited. */
+  readonly totalMs: number;
   readonly note?: string;
 }
 
-export function doneView(job: Job, preset: Preset | undefined, result: FinishedResult): ReplyPayload {
-  const extension = result.image.format === "jpeg" ? "jpg" : result.image.format;
-  const resultName = `${RESULT_BASENAME}-${job.settings.seed}.${extension}`;
+export function resultFileName(view: JobView, format: string): string {
+  return `${RESULT_BASENAME}-${view.job.settings.seed}.${format === "jpeg" ? "jpg" : format}`;
+}
+
+export function doneView(view: JobView, result: FinishedResult): ReplyPayload {
+  const name = resultFileName(view, result.image.format);
   const lines = [
-    `<@${job.userId}>, your painting is ready (${result.image.width}×${result.image.height}, ` +
-      `${formatDuration(result.elapsedMs)}).`,
+    `<@${view.job.userId}>, your painting is ready (${result.image.width}×${result.image.height}, ` +
+      `${formatDuration(result.totalMs)} from start to finish).`,
   ];
-  if (preset) lines.push(`Style: [${describePreset(preset)}](${preset.sourceUrl}) (${preset.licence})`);
-  lines.push(`Seed **${job.settings.seed}**`);
-  if (result.note) lines.push(result.note);
-  const files = [
-    new AttachmentBuilder(result.image.data, { name: resultName, description: "The stylized image" }),
-  ];
-  if (result.timelapse) {
-    files.push(
-      new AttachmentBuilder(result.timelapse.data, {
-        name: `${TIMELAPSE_BASENAME}.${result.timelapse.format}`,
-        description: "Timelapse of the painting emerging",
-      }),
+  if (view.preset) {
+    const described = describePreset(view.preset);
+    lines.push(
+      view.preset.sourceUrl ? `Style: [${described}](${view.preset.sourceUrl})` : `Style: ${described}`,
     );
   }
+  lines.push(`Seed **${view.job.settings.seed}** (use it to paint this again)`);
+  if (result.note) lines.push(result.note);
   const button = (action: Parameters<typeof jobButtonId>[0], label: string, style = ButtonStyle.Secondary) =>
-    new ButtonBuilder().setCustomId(jobButtonId(action, job.id)).setLabel(label).setStyle(style);
-  return {
-    content: "",
-    embeds: [
-      header(job, preset)
-        .setColor(COLOUR.done)
-        .setDescription(lines.join("\n"))
-        .setImage(`attachment://${resultName}`),
-    ],
-    files,
+    new ButtonBuilder().setCustomId(jobButtonId(action, view.job.id)).setLabel(label).setStyle(style);
+  const payload = message(view, COLOUR.done, lines.join("\n"), {
+    files: [new AttachmentBuilder(result.image.data, { name, description: "The painting" })],
     components: [
       row(
         button("reroll", "Re-roll", ButtonStyle.Primary),
@@ -186,14 +169,25 @@ export function doneView(job: Job, preset: Preset | undefined, result: FinishedR
         button("hd", "HD"),
       ),
     ],
-  };
+  });
+  payload.embeds[0]!.setImage(`attachment://${name}`);
+  return payload;
 }
 
-export function stoppedView(job: Job, preset: Preset | undefined, message: string): ReplyPayload {
-  return {
-    content: "",
-    embeds: [header(job, preset).setColor(COLOUR.stopped).setDescription(message)],
-    files: [],
-    components: [],
-  };
+export function stoppedView(view: JobView, text: string): ReplyPayload {
+  return message(view, COLOUR.stopped, text);
+}
+
+export function interruptedView(view: JobView): ReplyPayload {
+  return message(
+    view,
+    COLOUR.waiting,
+    `<@${view.job.userId}>, the bot is restarting — your painting will carry on as soon as it's back.`,
+  );
+}
+
+/** The one new message per job that mentions the member: the result is ready, and where. */
+export function readyPing(view: JobView, link: string | undefined): string {
+  const where = link ? ` — ${link}` : "";
+  return `<@${view.job.userId}>, your painting is ready${where}`;
 }

@@ -1,8 +1,9 @@
 import { Command, InvalidArgumentError, Option } from "commander";
-import { defaultStylizeOptions as defaults, SIZE_LIMITS } from "../engine/options.js";
 import {
   BACKEND_ORDER,
+  type BackendName,
   type ColorMode,
+  defaultStylizeOptions as defaults,
   INIT_MODES,
   type InitMode,
   OPTIMIZERS,
@@ -11,7 +12,8 @@ import {
   type Pooling,
   QUALITIES,
   type Quality,
-} from "../engine/types.js";
+  SIZE_LIMITS,
+} from "../engine/index.js";
 
 /** What the `stylize` command line asks for, validated and typed; no I/O happens here. */
 export interface CliRequest {
@@ -33,7 +35,7 @@ export interface CliRequest {
   readonly styleLayers: readonly string[] | undefined;
   readonly stepsPerScale: number | undefined;
   readonly scales: number | undefined;
-  readonly backend: string | undefined;
+  readonly backend: BackendName | undefined;
   readonly quiet: boolean;
 }
 

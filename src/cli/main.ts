@@ -1,18 +1,28 @@
 import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { SingleBar } from "cli-progress";
+import { configOrExit, type EngineConfig, loadEngineConfig } from "../config.js";
 import { formatDuration } from "../duration.js";
-import { initBackend, parseBackendName, releaseBackend } from "../engine/backend.js";
-import { resolveOptions, stylize } from "../engine/index.js";
-import type { StylizeEvent } from "../engine/types.js";
-import { loadVggWeights } from "../engine/weights/index.js";
+import {
+  initBackend,
+  loadVggWeights,
+  releaseBackend,
+  resolveOptions,
+  type StylizeEvent,
+  stylize,
+} from "../engine/index.js";
 import { decodeImage, encodeFile, ImageInputError } from "../images/index.js";
 import { createLogger } from "../log.js";
 import { type CliRequest, parseCliArgs } from "./args.js";
 
-/** `stylize`: paint one photo locally, with a terminal progress bar. */
+/**
+ * `stylize`: paint one photo locally, with a terminal progress bar. Honours the bot's engine variables
+ * (STYLIZE_BACKEND, STYLIZE_THREADS, STYLIZE_WEIGHTS, STYLIZE_MODELS_DIR, LOG_LEVEL); a flag wins over its
+ * variable.
+ */
 
-const log = createLogger({ level: process.env.LOG_LEVEL ?? "warn" });
+const config = configOrExit(() => loadEngineConfig(process.env, process.cwd(), "warn"));
+const log = createLogger({ level: config.logLevel });
 
 async function readImageFile(file: string, role: string) {
   let bytes: Buffer;
@@ -34,7 +44,7 @@ async function readImageFile(file: string, role: string) {
 
 class UserError extends Error {}
 
-async function run(request: CliRequest): Promise<void> {
+async function run(request: CliRequest, config: EngineConfig): Promise<void> {
   // The quick checks first (images, options), then the slow set-up (backend, ~80 MB of weights).
   const content = await readImageFile(request.content, "content");
   const styles = await Promise.all(
@@ -62,10 +72,11 @@ async function run(request: CliRequest): Promise<void> {
   });
   // The tfjs-folder weight loader needs the backend ready, so the backend comes first.
   const backend = await initBackend({
-    forced: parseBackendName(request.backend ?? process.env.STYLIZE_BACKEND),
+    forced: request.backend ?? config.backend,
+    threads: config.threads,
     log,
   });
-  const weights = await loadVggWeights(request.weights);
+  const weights = await loadVggWeights(request.weights ?? config.weightsLocation);
   if (request.framesDir) await mkdir(request.framesDir, { recursive: true });
 
   const abort = new AbortController();
@@ -120,7 +131,7 @@ async function main(): Promise<void> {
   // Commander prints its own usage errors and exits with code 1.
   const request = parseCliArgs(process.argv.slice(2));
   try {
-    await run(request);
+    await run(request, config);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`stylize: ${message}\n`);

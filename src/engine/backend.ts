@@ -4,8 +4,8 @@ import path from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import type { Logger } from "../log.js";
 import { loadOnnxRuntime } from "./onnx/runtime.js";
+import { MAX_WASM_THREADS, registerThreadedWasm } from "./tfjs/wasm-threads.js";
 import { BACKEND_ORDER, type BackendName } from "./types.js";
-import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
 
 /**
  * Picks the fastest backend this machine can run: native TensorFlow on the GPU → native TensorFlow on the
@@ -13,7 +13,7 @@ import { MAX_WASM_THREADS, registerThreadedWasm } from "./wasm-threads.js";
  * dependencies (tfjs-node's install downloads libtensorflow, which fails offline), so each candidate is
  * tried and, when it cannot load, the reason is kept for the log. On onnxruntime the objective runs in
  * onnxruntime's own graphs and tfjs keeps only the image and optimiser state, on stock wasm. The wasm
- * backend runs tfjs-backend-wasm's threaded build on up to two cores (./wasm-threads.ts), falling back to
+ * backend runs tfjs-backend-wasm's threaded build on up to two cores (./tfjs/wasm-threads.ts), falling back to
  * the stock single-threaded build when the threaded one cannot load.
  */
 
@@ -30,21 +30,22 @@ export interface BackendChoice {
 const require = createRequire(import.meta.url);
 
 /**
- * STYLIZE_THREADS: CPU threads for the wasm and onnxruntime backends. Unset, empty or "auto": the
- * available cores (wasm: at most 2, measured ~1.8–2× faster per conv here; more are untested). For wasm,
- * 1 selects the stock single-threaded build.
+ * CPU threads for the wasm and onnxruntime backends: "auto" is the available cores (wasm: at most 2,
+ * measured ~1.8–2× faster per conv here; more are untested). For wasm, 1 selects the stock
+ * single-threaded build.
  */
-export function parseThreads(value: string | undefined): number | "auto" {
-  if (value === undefined || value.trim() === "" || value.trim() === "auto") return "auto";
-  const threads = Number(value);
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS)
-    throw new Error(`STYLIZE_THREADS must be auto or a whole number 1–${MAX_THREADS}; got "${value}"`);
-  return threads;
+export type ThreadSetting = number | "auto";
+
+/** The most threads a backend may be given. */
+export const MAX_THREADS = 256;
+
+function checkThreads(setting: ThreadSetting): ThreadSetting {
+  if (setting !== "auto" && !(Number.isInteger(setting) && setting >= 1 && setting <= MAX_THREADS))
+    throw new Error(`threads must be "auto" or a whole number 1–${MAX_THREADS}; got ${setting}`);
+  return setting;
 }
 
-const MAX_THREADS = 256;
-
-function threadsFor(name: BackendName, setting: number | "auto"): number {
+function threadsFor(name: BackendName, setting: ThreadSetting): number {
   const cores = os.availableParallelism();
   if (name !== "wasm") return setting === "auto" ? cores : setting;
   return setting === "auto" ? Math.min(2, cores) : Math.min(setting, MAX_WASM_THREADS);
@@ -53,7 +54,7 @@ function threadsFor(name: BackendName, setting: number | "auto"): number {
 /** Makes `name` tfjs's active backend; for wasm and onnxruntime, returns the thread count they run on. */
 async function activate(
   name: BackendName,
-  threadSetting: number | "auto",
+  threadSetting: ThreadSetting,
   log: Logger | undefined,
 ): Promise<number | undefined> {
   let threads: number | undefined;
@@ -116,11 +117,19 @@ let chosen: Promise<BackendChoice> | undefined;
 let activeWasm = false;
 let released = false;
 
+export interface BackendOptions {
+  /** Try only this backend, and fail loudly if it cannot load; undefined = the fastest that loads. */
+  readonly forced?: BackendName | undefined;
+  /** Threads of the wasm and onnxruntime backends; undefined = "auto". */
+  readonly threads?: ThreadSetting | undefined;
+  readonly log?: Logger | undefined;
+}
+
 /**
- * Initialise the backend once per process (later calls return the first choice).
- * `forced` (from STYLIZE_BACKEND) tries only that backend and fails loudly if it cannot load.
+ * Initialise the backend once per process (later calls return the first choice). The caller passes the
+ * configuration in (src/config.ts reads and validates the environment); the engine reads none.
  */
-export function initBackend(options: { forced?: BackendName; log?: Logger } = {}): Promise<BackendChoice> {
+export function initBackend(options: BackendOptions = {}): Promise<BackendChoice> {
   if (released) return Promise.reject(new Error("the engine's backend was released (releaseBackend)"));
   chosen ??= selectBackend(options);
   return chosen;
@@ -138,38 +147,26 @@ export function releaseBackend(): void {
   if (activeWasm && tf.findBackendFactory("wasm")) tf.removeBackend("wasm");
 }
 
-async function selectBackend({
-  forced,
-  log,
-}: {
-  forced?: BackendName;
-  log?: Logger;
-}): Promise<BackendChoice> {
+async function selectBackend({ forced, threads = "auto", log }: BackendOptions): Promise<BackendChoice> {
   const candidates: readonly BackendName[] = forced ? [forced] : BACKEND_ORDER;
-  // Parsed up front so that a bad value fails loudly instead of making the chain skip a backend.
-  const threadSetting = parseThreads(process.env.STYLIZE_THREADS);
+  // Checked up front so that a bad value fails loudly instead of making the chain skip a backend.
+  const threadSetting = checkThreads(threads);
   const skipped: { name: BackendName; reason: string }[] = [];
   for (const name of candidates) {
     try {
-      const threads = await activate(name, threadSetting, log);
+      const used = await activate(name, threadSetting, log);
       activeWasm = tf.getBackend() === "wasm";
       for (const skip of skipped) log?.info({ backend: skip.name, reason: skip.reason }, "backend skipped");
       log?.info(
-        { backend: name, forced: Boolean(forced), ...(threads !== undefined && { threads }) },
+        { backend: name, forced: Boolean(forced), ...(used !== undefined && { threads: used }) },
         `running on the ${name} backend`,
       );
-      return { name, skipped, ...(threads !== undefined && { threads }) };
+      return { name, skipped, ...(used !== undefined && { threads: used }) };
     } catch (error) {
       const reason = firstLine(error);
       skipped.push({ name, reason });
-      if (forced) throw new Error(`STYLIZE_BACKEND=${forced} cannot be used: ${reason}`);
+      if (forced) throw new Error(`the ${forced} backend was asked for but cannot be used: ${reason}`);
     }
   }
   throw new Error(`no backend could be loaded: ${JSON.stringify(skipped)}`);
-}
-
-export function parseBackendName(value: string | undefined): BackendName | undefined {
-  if (value === undefined || value === "" || value === "auto") return undefined;
-  if ((BACKEND_ORDER as readonly string[]).includes(value)) return value as BackendName;
-  throw new Error(`STYLIZE_BACKEND must be one of auto, ${BACKEND_ORDER.join(", ")}; got "${value}"`);
 }

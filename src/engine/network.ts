@@ -1,14 +1,10 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import type { BackendChoice } from "./backend.js";
-import type { ObjectiveSpec } from "./losses.js";
-import { OrtNetwork } from "./onnx/ort-network.js";
-import { TfjsNetwork } from "./tfjs-network.js";
-import type { Pooling, RgbImage, StyleSource, VggWeights } from "./types.js";
+import type { RgbImage, StyleSource } from "./types.js";
 
 /**
  * The style-transfer objective behind one interface, whatever computes it: tfjs with autodiff
- * (./tfjs-network.ts) or onnxruntime with the backward pass written as ops (./onnx/ort-network.ts). The
- * optimisers and the multi-scale loop (./stylize.ts) see only this.
+ * (./tfjs/tfjs-network.ts) or onnxruntime with the backward pass written as ops (./onnx/ort-network.ts). The
+ * optimisers and the multi-scale loop (./stylize.ts) see only this; ./create-network.ts picks one.
  */
 
 /** The objective at one scale, its targets fixed. */
@@ -27,16 +23,4 @@ export interface StyleNetwork {
    */
   objective(content: RgbImage, styles: readonly StyleSource[]): Promise<ScaleObjective>;
   dispose(): void;
-}
-
-/** The network for the active backend: onnxruntime's own graphs, or tfjs on any tfjs backend. */
-export async function createStyleNetwork(
-  backend: BackendChoice,
-  weights: VggWeights,
-  spec: ObjectiveSpec,
-  pooling: Pooling,
-): Promise<StyleNetwork> {
-  return backend.name === "onnxruntime"
-    ? OrtNetwork.create(weights, spec, pooling, backend.threads ?? 1)
-    : new TfjsNetwork(weights, spec, pooling);
 }

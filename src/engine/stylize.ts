@@ -1,8 +1,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
 import { colorSources, luminanceImage, type SourceImages, withContentChroma } from "./color.js";
-import type { ObjectiveSpec } from "./losses.js";
-import { createStyleNetwork, type ScaleObjective, type StyleNetwork } from "./network.js";
+import { createStyleNetwork } from "./create-network.js";
+import type { ScaleObjective, StyleNetwork } from "./network.js";
+import type { ObjectiveSpec } from "./objective.js";
 import { Adam } from "./optimizers/adam.js";
 import { Lbfgs } from "./optimizers/lbfgs.js";
 import type { ImageOptimizer } from "./optimizers/optimizer.js";

@@ -1,5 +1,5 @@
 import sharp, { type Metadata } from "sharp";
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { ACCEPTED_FORMATS_TEXT, ImageInputError } from "./errors.js";
 import { fitWithin } from "./geometry.js";
 import { toRgbImage } from "./raw.js";

@@ -1,7 +1,7 @@
 import { basename, extname } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { writeFileAtomic } from "../atomic-file.js";
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { ImageInputError } from "./errors.js";
 import { fitWithin } from "./geometry.js";
 import { sharpFromRgb } from "./raw.js";

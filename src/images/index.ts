@@ -30,3 +30,4 @@ export {
 export { fitWithin, type Size, scaleToLongEdge } from "./geometry.js";
 export { differenceHash, hammingDistance } from "./perceptual-hash.js";
 export { resizeImage } from "./resize.js";
+export { DEFAULT_TIMELAPSE, Timelapse, type TimelapseFrame, type TimelapseOptions } from "./timelapse.js";

@@ -1,4 +1,4 @@
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { sharpFromRgb } from "./raw.js";
 
 /**

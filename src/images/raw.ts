@@ -1,5 +1,5 @@
 import sharp, { type Sharp } from "sharp";
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 
 /** Throws if `image` is not a well-formed RgbImage; a malformed one is a programming error, not user input. */
 export function assertRgbImage(image: RgbImage): void {

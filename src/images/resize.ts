@@ -1,4 +1,4 @@
-import type { RgbImage } from "../engine/types.js";
+import type { RgbImage } from "../engine/index.js";
 import { assertRgbImage, sharpFromRgb, toRgbImage } from "./raw.js";
 
 /** Resamples `image` to exactly width×height (Lanczos; aspect ratio is the caller's business, see fitWithin). */

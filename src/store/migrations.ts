@@ -1,8 +1,20 @@
+import type Database from "better-sqlite3";
+import { importLegacyJobFiles, type LegacyJobFiles } from "./legacy-jobs.js";
+
 /**
  * The schema, as an ordered list of steps. Step i brings a database from `PRAGMA user_version` i to i + 1;
- * a step, once released, never changes: new needs get a new step at the end.
+ * a step, once released, never changes: new needs get a new step at the end. A step is SQL, or a function
+ * for data that lives outside the database (it runs inside the step's transaction all the same).
  */
-export const MIGRATIONS: readonly string[] = [
+
+export interface MigrationContext {
+  /** Job files written by versions before the jobs table, to import once. */
+  readonly legacyJobs?: LegacyJobFiles;
+}
+
+export type Migration = string | ((db: Database.Database, context: MigrationContext) => void);
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: community presets, delivered results and the votes on them.
   `
   CREATE TABLE guild_presets (
@@ -54,6 +66,34 @@ export const MIGRATIONS: readonly string[] = [
   );
   ALTER TABLE results ADD COLUMN hall_of_fame_at INTEGER;
   `,
+  // 3: jobs as rows with a state machine; photos and results are files named by content hash.
+  `
+  CREATE TABLE jobs (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    guild_id TEXT,
+    settings TEXT NOT NULL,
+    content_blob TEXT NOT NULL,
+    parent_id TEXT,
+    reply_to TEXT,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    result_blob TEXT,
+    timelapse_blob TEXT,
+    stop_reason TEXT,
+    stop_detail TEXT,
+    reported_at INTEGER
+  );
+  CREATE INDEX jobs_open ON jobs (state, created_at);
+  CREATE INDEX jobs_unreported ON jobs (reported_at, finished_at);
+  `,
+  // 4: the job JSON files of earlier versions become rows (their photos move into the blob store).
+  (db, context) => {
+    if (context.legacyJobs) importLegacyJobFiles(db, context.legacyJobs);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

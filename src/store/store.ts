@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import type { Logger } from "../log.js";
-import { MIGRATIONS } from "./migrations.js";
+import { JobTable } from "./job-table.js";
+import { MIGRATIONS, type MigrationContext } from "./migrations.js";
 import { openDatabase } from "./open.js";
 import { isTransientStoreError, StoreUnavailableError } from "./unavailable.js";
 import { WriteQueue } from "./write-queue.js";
@@ -113,7 +114,7 @@ export class PresetNameTakenError extends Error {
  */
 export const INTERACTIVE_BUSY_TIMEOUT_MS = 25;
 
-export interface StoreOptions {
+export interface StoreOptions extends MigrationContext {
   /** Defaults to INTERACTIVE_BUSY_TIMEOUT_MS. */
   readonly busyTimeoutMs?: number;
   /** Where the write queue reports a stall (the database locked or full) and its end. */
@@ -161,6 +162,8 @@ const RESULT_COLUMNS =
 export class Store {
   readonly #db: Database.Database;
   readonly #queue: WriteQueue;
+  /** The job layer's rows (see job-table.ts). */
+  readonly jobs: JobTable;
 
   private constructor(db: Database.Database, options: StoreOptions) {
     this.#db = db;
@@ -173,14 +176,16 @@ export class Store {
       onRecover: (written, stalledMs) =>
         log?.info({ written, stalledMs }, "database writable again; queued writes committed"),
     });
+    this.jobs = new JobTable(db, (work) => this.#write(work));
   }
 
   /**
-   * Opens (creating if needed) the database file and brings its schema up to date. Throws StoreOpenError,
+   * Opens (creating if needed) the database file and brings its schema up to date; the options carry what
+   * data migrations need (the folder of job files from before the jobs table). Throws StoreOpenError,
    * naming the file and what is wrong with it, when it cannot.
    */
   static open(file: string, options: StoreOptions = {}): Store {
-    const db = openDatabase(file, migrate);
+    const db = openDatabase(file, (opened) => migrate(opened, options));
     db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? INTERACTIVE_BUSY_TIMEOUT_MS}`);
     return new Store(db, options);
   }
@@ -528,7 +533,7 @@ export class Store {
 }
 
 /** Runs the steps the file has not had yet, each in its own transaction with its version bump. */
-export function migrate(db: Database.Database): void {
+export function migrate(db: Database.Database, context: MigrationContext = {}): void {
   const current = db.pragma("user_version", { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new Error(
@@ -537,7 +542,9 @@ export function migrate(db: Database.Database): void {
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
-      db.exec(MIGRATIONS[version] as string);
+      const step = MIGRATIONS[version]!;
+      if (typeof step === "string") db.exec(step);
+      else step(db, context);
       db.pragma(`user_version = ${version + 1}`);
     }).immediate();
   }

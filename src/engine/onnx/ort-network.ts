@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { styleShares } from "../gram.js";
-import type { ObjectiveSpec } from "../losses.js";
 import type { ScaleObjective, StyleNetwork } from "../network.js";
+import { type ObjectiveSpec, styleShares } from "../objective.js";
 import type { Pooling, RgbImage, StyleSource, VggWeights } from "../types.js";
 import {
   loadOnnxRuntime,

@@ -1,7 +1,12 @@
-import { type ObjectiveSpec, objectiveLayers } from "../losses.js";
+import { type ObjectiveSpec, objectiveLayers } from "../objective.js";
 import type { LayerName, Pooling, VggWeights } from "../types.js";
-import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf } from "../vgg19.js";
-import { kerasConvName, type VggConvSpec } from "../vgg19-spec.js";
+import {
+  CAFFE_MEAN_BGR,
+  checkedConvs,
+  downsamplingsOf,
+  kerasConvName,
+  type VggConvSpec,
+} from "../vgg19-spec.js";
 import { GraphBuilder, type Value } from "./graph-builder.js";
 
 /**
@@ -11,7 +16,7 @@ import { GraphBuilder, type Value } from "./graph-builder.js";
  * - `step`: image and targets → the loss terms and the gradient of the total with respect to the image,
  *   the backward pass written out as ops.
  *
- * Both compute exactly what src/engine/losses.ts and vgg19.ts compute with tfjs (a test holds them equal).
+ * Both compute exactly what src/engine/tfjs/losses.ts and vgg19.ts compute with tfjs (a test holds them equal).
  * Images enter as the engine holds them, [1, H, W, 3] RGB in 0..255; H and W are symbolic, so one session
  * serves every scale and style-image size. Internally the network runs NCHW, onnxruntime's native layout.
  * The backward rules, each exact:

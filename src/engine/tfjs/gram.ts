@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { styleShares } from "../objective.js";
 import { type GradientMode, gramProduct } from "./fast-grad.js";
 
 /**
@@ -21,12 +22,4 @@ export function gramMatrix(features: tf.Tensor4D, mode: GradientMode): tf.Tensor
 export function blendGrams(grams: readonly { gram: tf.Tensor2D; weight: number }[]): tf.Tensor2D {
   const shares = styleShares(grams.map((g) => g.weight));
   return tf.tidy(() => tf.addN(grams.map((g, i) => tf.mul(g.gram, shares[i]!))) as tf.Tensor2D);
-}
-
-/** Each style's share of the blended Gram matrices: the weights normalised to sum to 1. */
-export function styleShares(weights: readonly number[]): number[] {
-  const total = weights.reduce((sum, w) => sum + w, 0);
-  if (weights.length === 0 || !(total > 0))
-    throw new Error("blending styles needs at least one positive weight");
-  return weights.map((w) => w / total);
 }

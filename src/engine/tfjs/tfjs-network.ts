@@ -1,16 +1,10 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { ScaleObjective, StyleNetwork } from "../network.js";
+import { type ObjectiveSpec, objectiveLayers } from "../objective.js";
+import { imageToTensor } from "../tensor-image.js";
+import type { Pooling, RgbImage, StyleSource, VggWeights } from "../types.js";
 import type { GradientMode } from "./fast-grad.js";
-import {
-  computeTargets,
-  disposeTargets,
-  type Objective,
-  type ObjectiveSpec,
-  objectiveLayers,
-  styleTransferObjective,
-} from "./losses.js";
-import type { ScaleObjective, StyleNetwork } from "./network.js";
-import { imageToTensor } from "./tensor-image.js";
-import type { Pooling, RgbImage, StyleSource, VggWeights } from "./types.js";
+import { computeTargets, disposeTargets, type Objective, styleTransferObjective } from "./losses.js";
 import { Vgg19Features } from "./vgg19.js";
 
 /** The objective on TensorFlow.js: VGG19 features and losses as tfjs ops, gradients by tfjs autodiff. */

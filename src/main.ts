@@ -1,10 +1,14 @@
-import { exitWithMessage as fail, loadConfigOrExit } from "../config.js";
-import { createLogger } from "../log.js";
-import { loggableError } from "../loggable-error.js";
-import { createBot } from "./create-bot.js";
-import { exitOnFatalGatewayClose } from "./gateway-fatal.js";
+import { commands } from "../commands/index.js";
+import { createBot } from "./bot/create-bot.js";
+import { exitOnFatalGatewayClose } from "./bot/gateway-fatal.js";
+import { exitWithMessage as fail, loadConfigOrExit } from "./config.js";
+import { createLogger } from "./log.js";
+import { loggableError } from "./loggable-error.js";
 
-/** `npm start`: read `.env` if present, validate the config, connect, and shut down cleanly on signals. */
+/**
+ * `npm start`: read `.env` if present, validate the config, hand the slash commands to the bot, connect,
+ * and shut down cleanly on signals.
+ */
 
 const config = loadConfigOrExit();
 if (!config.discordToken) {
@@ -15,7 +19,7 @@ if (!config.discordToken) {
 }
 
 const log = createLogger({ level: config.logLevel });
-const bot = await createBot(config, { log }).catch((error: unknown) => {
+const bot = await createBot(config, { commands, log }).catch((error: unknown) => {
   log.fatal({ err: loggableError(error) }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
@@ -31,7 +35,7 @@ process.on("unhandledRejection", (reason) =>
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     log.info({ signal }, "shutting down");
-    void bot.stop().finally(() => process.exit(0));
+    void bot.stop({ graceMs: config.queue.shutdownGraceMs }).finally(() => process.exit(0));
   });
 }
 

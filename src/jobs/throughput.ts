@@ -1,4 +1,4 @@
-import type { Quality, ScalePlan } from "../engine/types.js";
+import type { Quality } from "../engine/index.js";
 
 /**
  * Learns how fast the engine really is, so queue ETAs come from measured step rates rather than guesses.
@@ -14,30 +14,26 @@ const PRIOR_MS_PER_PIXEL_STEP = 5_000 / 1_000_000;
 /** Weight of a new measurement in the running average. */
 const SMOOTHING = 0.3;
 
-export function planPixelSteps(plan: readonly ScalePlan[]): number {
-  return plan.reduce((sum, scale) => sum + scale.steps * scale.width * scale.height, 0);
-}
-
 export class ThroughputMeter {
   #msPerPixelStep: number | undefined;
   readonly #stepsPerPixel = new Map<Quality, number>();
-  #stepsDone = 0;
+  #pixelsPainted = 0;
   #busyMs = 0;
 
-  /** A run started with this plan for an output of `outputPixels`. */
-  recordPlan(quality: Quality, plan: readonly ScalePlan[], outputPixels: number): void {
-    this.#stepsPerPixel.set(quality, planPixelSteps(plan) / outputPixels);
+  /** A run of this quality planned `stepsPerPixel` pixel-steps per output pixel. */
+  recordPlan(quality: Quality, stepsPerPixel: number): void {
+    if (stepsPerPixel > 0) this.#stepsPerPixel.set(quality, stepsPerPixel);
   }
 
-  /** A run (or part of one) did `pixelSteps` of work in `elapsedMs`. */
-  recordRun(pixelSteps: number, steps: number, elapsedMs: number): void {
+  /** A run did `pixelSteps` of work in `elapsedMs`, painting an output of `outputPixels`. */
+  recordRun(pixelSteps: number, elapsedMs: number, outputPixels: number): void {
     if (pixelSteps <= 0 || elapsedMs <= 0) return;
     const sample = elapsedMs / pixelSteps;
     this.#msPerPixelStep =
       this.#msPerPixelStep === undefined
         ? sample
         : this.#msPerPixelStep * (1 - SMOOTHING) + sample * SMOOTHING;
-    this.#stepsDone += steps;
+    this.#pixelsPainted += outputPixels;
     this.#busyMs += elapsedMs;
   }
 
@@ -55,9 +51,9 @@ export class ThroughputMeter {
     return pixelSteps * (this.#msPerPixelStep ?? PRIOR_MS_PER_PIXEL_STEP);
   }
 
-  /** Optimisation steps per second of engine time over all finished runs; undefined before the first. */
-  stepsPerSecond(): number | undefined {
-    return this.#busyMs > 0 ? (this.#stepsDone * 1000) / this.#busyMs : undefined;
+  /** Megapixels of finished paintings per minute of engine time; undefined before the first run. */
+  megapixelsPerMinute(): number | undefined {
+    return this.#busyMs > 0 ? (this.#pixelsPainted / 1e6) * (60_000 / this.#busyMs) : undefined;
   }
 }
 

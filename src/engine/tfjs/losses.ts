@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { ObjectiveSpec } from "../objective.js";
+import type { LayerName } from "../types.js";
 import { blendGrams, gramMatrix } from "./gram.js";
-import type { LayerName } from "./types.js";
 import type { Vgg19Features } from "./vgg19.js";
 
 /**
@@ -32,19 +33,6 @@ export function totalVariation(image: tf.Tensor4D): tf.Scalar {
     );
     return tf.add(tf.mean(tf.square(dy)), tf.mean(tf.square(dx)));
   });
-}
-
-export interface ObjectiveSpec {
-  readonly contentWeight: number;
-  readonly styleWeight: number;
-  readonly tvWeight: number;
-  readonly contentLayers: readonly LayerName[];
-  readonly styleLayers: readonly { layer: LayerName; weight: number }[];
-}
-
-/** Every feature layer the objective reads: content layers first, then style layers. */
-export function objectiveLayers(spec: ObjectiveSpec): LayerName[] {
-  return [...spec.contentLayers, ...spec.styleLayers.map((s) => s.layer)];
 }
 
 /** Feature targets for one scale; computed once per scale and reused by every step. */

@@ -6,7 +6,7 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { setTimeout as sleep } from "node:timers/promises";
-import { writeFileAtomic } from "../../atomic-file.js";
+import { writeFileAtomic } from "../atomic-file.js";
 import type { Checksum } from "./manifest.js";
 
 /**

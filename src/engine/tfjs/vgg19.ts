@@ -1,10 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import type { LayerName, Pooling, VggWeights } from "../types.js";
+import { CAFFE_MEAN_BGR, checkedConvs, downsamplingsOf, type VggConvSpec } from "../vgg19-spec.js";
 import { type ConstantConv, constantConv, type GradientMode, gradientModeFor } from "./fast-grad.js";
-import type { ConvWeights, LayerName, Pooling, VggWeights } from "./types.js";
-import { kerasConvName, VGG19_CONVS, type VggConvSpec } from "./vgg19-spec.js";
-
-/** ImageNet mean in BGR order, the preprocessing the Caffe / Keras VGG19 weights were trained with. */
-export const CAFFE_MEAN_BGR: readonly number[] = [103.939, 116.779, 123.68];
 
 export interface Vgg19Options {
   /** Feature layers to return, e.g. `relu1_1`, `relu4_2`, `conv5_1`. The network stops after the deepest. */
@@ -97,60 +94,4 @@ export class Vgg19Features {
 function disposeLayer(layer: ConvLayer): void {
   layer.conv.dispose();
   layer.bias.dispose();
-}
-
-/** The conv layers from block1_conv1 to the deepest one `layers` need; throws if `weights` lack one. */
-/**
- * The convs from block1_conv1 to the deepest one `layers` need, each with its weights checked against the
- * previous layer's output; throws, naming the layer, if the weights lack one or do not fit.
- */
-export function checkedConvs(
-  layers: readonly LayerName[],
-  weights: VggWeights,
-): { spec: VggConvSpec; weights: ConvWeights }[] {
-  let channels = 3;
-  return convsUpTo(layers, weights).map((spec) => {
-    const checked = checkedWeights(weights, spec.name, channels);
-    channels = checked.kernelShape[3];
-    return { spec, weights: checked };
-  });
-}
-
-/** How many times the input is halved before the last of `convs`: each edge must be at least 2^this. */
-export function downsamplingsOf(convs: readonly { spec: VggConvSpec }[]): number {
-  return convs[convs.length - 1]!.spec.block - 1;
-}
-
-function convsUpTo(layers: readonly LayerName[], weights: VggWeights): VggConvSpec[] {
-  const deepest = Math.max(
-    ...layers.map((layer) => VGG19_CONVS.findIndex((c) => c.name === kerasConvName(layer))),
-  );
-  const specs = VGG19_CONVS.slice(0, deepest + 1);
-  const missing = specs.find((spec) => !weights.has(spec.name));
-  if (missing) {
-    const needing = layers.filter(
-      (layer) => VGG19_CONVS.findIndex((c) => c.name === kerasConvName(layer)) >= specs.indexOf(missing),
-    );
-    const available = VGG19_CONVS.filter((c) => weights.has(c.name)).map((c) => c.name);
-    throw new Error(
-      `the VGG19 weights lack ${missing.name}, needed for ${needing.join(", ")}; ` +
-        `available: ${available.length > 0 ? available.join(", ") : "none"}`,
-    );
-  }
-  return specs;
-}
-
-function checkedWeights(weights: VggWeights, name: string, inChannels: number) {
-  const w = weights.get(name)!;
-  const [kh, kw, cin, cout] = w.kernelShape;
-  const problem =
-    cin !== inChannels
-      ? `expects ${cin} input channels but the previous layer gives ${inChannels}`
-      : w.kernel.length !== kh * kw * cin * cout
-        ? `kernel has ${w.kernel.length} values for shape [${w.kernelShape.join(", ")}]`
-        : w.bias.length !== cout
-          ? `bias has ${w.bias.length} values for ${cout} output channels`
-          : undefined;
-  if (problem) throw new Error(`VGG19 weights for ${name}: ${problem}`);
-  return w;
 }

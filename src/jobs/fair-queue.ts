@@ -7,7 +7,8 @@ import PQueue from "p-queue";
  * burst cannot starve everyone else. Each member has a "served" count (jobs started); the waiting job of
  * the member with the lowest count starts next, ties broken by arrival. A member who arrives (or comes
  * back) starts level with the least-served active member instead of at zero, so a newcomer does not jump
- * the whole queue either. The result is round robin between members.
+ * the whole queue either. The result is round robin between members. Limits are not this class's job
+ * (admission.ts checks them before a job gets here).
  */
 
 export interface QueuedJob {
@@ -15,26 +16,8 @@ export interface QueuedJob {
   readonly userId: string;
 }
 
-export type QueueLimitReason = "user_limit" | "global_cap";
-
-export class QueueLimitError extends Error {
-  override readonly name = "QueueLimitError";
-  constructor(
-    readonly reason: QueueLimitReason,
-    readonly limit: number,
-  ) {
-    super(
-      reason === "user_limit"
-        ? `you already have ${limit} job${limit === 1 ? "" : "s"} queued or running — wait for one to finish (or cancel one) and try again`
-        : `the queue is full (${limit} jobs); try again in a few minutes`,
-    );
-  }
-}
-
 export interface FairQueueOptions<J extends QueuedJob> {
   readonly concurrency: number;
-  readonly perUserLimit: number;
-  readonly globalCap: number;
   /** Runs one job; must settle when `signal` aborts. Its errors are the runner's to report. */
   readonly run: (job: J, signal: AbortSignal) => Promise<void>;
   readonly onRunError?: (job: J, error: unknown) => void;
@@ -69,23 +52,9 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     this.#slots = new PQueue({ concurrency: options.concurrency });
   }
 
-  /** Jobs waiting plus jobs running. */
-  get size(): number {
-    let waiting = 0;
-    for (const member of this.#members.values()) waiting += member.waiting.length;
-    return waiting + this.#running.size;
-  }
-
-  /**
-   * Adds a job; throws QueueLimitError when the member or the whole queue is at its limit. `perUserLimit`
-   * can only lower the queue's own (a server's stricter setting, say).
-   */
-  submit(job: J, perUserLimit = this.#options.perUserLimit): void {
-    if (this.size >= this.#options.globalCap)
-      throw new QueueLimitError("global_cap", this.#options.globalCap);
+  /** Adds a job (limits are the caller's: see admission.ts). */
+  submit(job: J): void {
     const member = this.#member(job.userId);
-    const limit = Math.min(perUserLimit, this.#options.perUserLimit);
-    if (member.waiting.length + member.running >= limit) throw new QueueLimitError("user_limit", limit);
     member.waiting.push({ job, seq: this.#seq++ });
     // One slot task per job; the task decides *which* job to run only when it starts.
     void this.#slots.add(() => this.#runNext());
@@ -138,20 +107,19 @@ export class FairQueue<J extends QueuedJob> extends EventEmitter<FairQueueEvents
     return [...this.#running.values()].map((r) => r.job);
   }
 
-  /** How many jobs a member has waiting or running. */
-  countOf(userId: string): number {
-    const member = this.#members.get(userId);
-    return member ? member.waiting.length + member.running : 0;
-  }
-
   /** Start no more jobs (shutdown); waiting ones stay where they are. */
   pause(): void {
     this.#slots.pause();
   }
 
-  /** Resolves when nothing is waiting or running. */
-  onIdle(): Promise<void> {
-    return this.#slots.onIdle();
+  /** Aborts every running job's signal (shutdown); their runners settle as they do for a cancel. */
+  abortRunning(reason: Error): void {
+    for (const { controller } of this.#running.values()) controller.abort(reason);
+  }
+
+  /** Resolves when no job is running (waiting ones may remain, e.g. while paused). */
+  onRunningDone(): Promise<void> {
+    return this.#slots.onPendingZero();
   }
 
   async #runNext(): Promise<void> {

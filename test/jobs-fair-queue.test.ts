@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FairQueue, QueueLimitError } from "../src/queue/fair-queue.js";
+import { FairQueue } from "../src/jobs/fair-queue.js";
 
 interface Job {
   id: string;
@@ -7,13 +7,11 @@ interface Job {
 }
 
 /** A queue whose jobs finish only when the test releases them, recording the start order. */
-function controlledQueue(options: { concurrency: number; perUserLimit?: number; globalCap?: number }) {
+function controlledQueue(options: { concurrency: number }) {
   const started: string[] = [];
   const release = new Map<string, () => void>();
   const queue = new FairQueue<Job>({
     concurrency: options.concurrency,
-    perUserLimit: options.perUserLimit ?? 100,
-    globalCap: options.globalCap ?? 1000,
     run: (job, signal) =>
       new Promise<void>((resolve, reject) => {
         started.push(job.id);
@@ -59,39 +57,6 @@ describe("FairQueue", () => {
     expect(started).toEqual(["a1", "a2", "c1"]);
   });
 
-  it("enforces the per-member limit over running and waiting jobs, and frees it when a job ends", async () => {
-    const { queue, finish, tick } = controlledQueue({ concurrency: 1, perUserLimit: 2 });
-    queue.submit(job("a", 1));
-    queue.submit(job("a", 2));
-    await tick();
-    expect(() => queue.submit(job("a", 3))).toThrowError(QueueLimitError);
-    try {
-      queue.submit(job("a", 3));
-    } catch (error) {
-      expect((error as QueueLimitError).reason).toBe("user_limit");
-    }
-    queue.submit(job("b", 1)); // other members are unaffected
-    await finish("a1");
-    expect(() => queue.submit(job("a", 3))).not.toThrow();
-  });
-
-  it("takes a lower per-member limit per job (a server's setting), never a higher one", () => {
-    const { queue } = controlledQueue({ concurrency: 1, perUserLimit: 3 });
-    queue.submit(job("a", 1), 1);
-    expect(() => queue.submit(job("a", 2), 1)).toThrow(/you already have 1 job queued/);
-    queue.submit(job("a", 2)); // the queue's own limit, 3
-    queue.submit(job("a", 3), 10);
-    expect(() => queue.submit(job("a", 4), 10)).toThrow(/you already have 3 jobs queued/);
-  });
-
-  it("enforces the global cap", () => {
-    const { queue } = controlledQueue({ concurrency: 1, globalCap: 3 });
-    queue.submit(job("a", 1));
-    queue.submit(job("b", 1));
-    queue.submit(job("c", 1));
-    expect(() => queue.submit(job("d", 1))).toThrow(/queue is full/);
-  });
-
   it("cancels waiting jobs without running them and aborts running ones", async () => {
     const { queue, started, tick } = controlledQueue({ concurrency: 1 });
     queue.submit(job("a", 1));
@@ -99,9 +64,21 @@ describe("FairQueue", () => {
     await tick();
     expect(queue.cancel("a2")).toBe("waiting");
     expect(queue.cancel("a1")).toBe("running");
-    await queue.onIdle();
+    await queue.onRunningDone();
     expect(started).toEqual(["a1"]);
-    expect(queue.size).toBe(0);
+    expect(queue.runningJobs()).toEqual([]);
+    expect(queue.waitingOrder()).toEqual([]);
     expect(queue.cancel("a1")).toBeUndefined();
+  });
+
+  it("aborts every running job at a shutdown and starts nothing more while paused", async () => {
+    const { queue, started, tick } = controlledQueue({ concurrency: 2 });
+    for (let n = 1; n <= 3; n++) queue.submit(job("a", n));
+    await tick();
+    queue.pause();
+    queue.abortRunning(new Error("shutting down"));
+    await queue.onRunningDone();
+    expect(started).toEqual(["a1", "a2"]);
+    expect(queue.waitingOrder().map((j) => j.id)).toEqual(["a3"]);
   });
 });

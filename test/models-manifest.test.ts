@@ -3,15 +3,14 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PresetCatalog } from "../src/bot/presets.js";
-import { defaultWeightsLocation } from "../src/engine/weights/index.js";
 import {
   ManifestError,
   type ModelManifest,
   parseManifest,
   readManifests,
   selectFiles,
-} from "../src/engine/weights/manifest.js";
-import { manifestsDir, modelsDir, repoRoot } from "../src/engine/weights/paths.js";
+} from "../src/models/manifest.js";
+import { defaultModelsDir, manifestsDir, repoRoot, vgg19WeightsFile } from "../src/models/paths.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -138,16 +137,12 @@ describe("selectFiles", () => {
 });
 
 describe("where models live", () => {
-  it("defaults to models/weights in the repo and honours STYLIZE_MODELS_DIR", () => {
-    expect(modelsDir({})).toBe(path.join(repoRoot(), "models", "weights"));
-    expect(modelsDir({ STYLIZE_MODELS_DIR: "/srv/models" })).toBe("/srv/models");
-    expect(modelsDir({ STYLIZE_MODELS_DIR: "rel/dir" })).toBe(path.resolve("rel/dir"));
+  it("defaults to models/weights in the repo", () => {
+    expect(defaultModelsDir()).toBe(path.join(repoRoot(), "models", "weights"));
   });
 
-  it("puts the default VGG19 weights where the manifest says the download goes", async () => {
+  it("puts the VGG19 weights where the manifest says the download goes", async () => {
     const vgg = JSON.parse(await readFile(path.join(manifestsDir(), "vgg19.json"), "utf8"));
-    expect(defaultWeightsLocation({ STYLIZE_MODELS_DIR: "/srv/models" })).toBe(
-      path.join("/srv/models", vgg.files[0].dest),
-    );
+    expect(vgg19WeightsFile("/srv/models")).toBe(path.join("/srv/models", vgg.files[0].dest));
   });
 });

@@ -1,0 +1,436 @@
+import { EventEmitter } from "node:events";
+import sharp from "sharp";
+import type { Logger } from "../log.js";
+import type { BlobStore, Store } from "../store/index.js";
+import { Admission, type Limits, type Reservation } from "./admission.js";
+import { EngineStopError } from "./engine-process.js";
+import type { EngineOptions } from "./engine-protocol.js";
+import type { EncodedImage, JobEvent } from "./events.js";
+import { FairQueue } from "./fair-queue.js";
+import {
+  asJobRecord,
+  type JobOwner,
+  type JobRecord,
+  type JobRequest,
+  newJobId,
+  type StopReason,
+} from "./job.js";
+import {
+  type CancelOutcome,
+  type JobListener,
+  type JobRunner,
+  JobStopError,
+  type PrepareJob,
+  type QueueStatus,
+} from "./job-runner.js";
+import { type Engine, runJob } from "./run-job.js";
+import { estimateWaitMs, ThroughputMeter } from "./throughput.js";
+
+/**
+ * The job runner of a single host: jobs are rows in the store and files in the blob store, the fair queue
+ * picks which runs next, and engine processes run them. Every state change is written before its event
+ * is sent, so a restart (even after kill -9) finds each job where it was: queued jobs run again in their
+ * fair order, a job that was running runs once more (a second interruption fails it), and a job that
+ * ended without its member being told is told again.
+ */
+
+export interface LocalJobRunnerOptions {
+  readonly store: Store;
+  readonly blobs: BlobStore;
+  readonly engine: Engine;
+  readonly prepare: PrepareJob;
+  readonly limits: Limits;
+  readonly log: Logger;
+  /** Engine options every job gets (a preview cadence; tests shorten runs this way). */
+  readonly engineOptions: EngineOptions;
+  /** A run longer than this fails as timed out, and its engine process is replaced. */
+  readonly jobTimeoutMs: number;
+  /** Ended jobs, their photos and results are kept this long (for Re-roll and friends), then deleted. */
+  readonly keepJobsMs: number;
+  /** How often a waiting job's estimate is refreshed. */
+  readonly refreshWaitingMs: number;
+}
+
+/** A job interrupted this many times while running fails instead of starting again. */
+const MAX_ATTEMPTS = 2;
+const PRUNE_EVERY_MS = 6 * 60 * 60 * 1000;
+/** Blobs younger than this are never pruned: their job row may not be written yet. */
+const BLOB_GRACE_MS = 60 * 60 * 1000;
+
+interface Active {
+  record: JobRecord;
+  readonly reservation: Reservation;
+  readonly outputPixels: number;
+  /** Set while running: the share of work done. */
+  fraction?: number;
+  /** Pixel-steps the run will take, once the engine announced its plan. */
+  work?: number;
+  lastWait?: { position: number; startsInMs: number };
+}
+
+interface Events {
+  event: Parameters<JobListener>;
+}
+
+export class LocalJobRunner implements JobRunner {
+  readonly #options: LocalJobRunnerOptions;
+  readonly #admission: Admission;
+  readonly #queue: FairQueue<JobRecord>;
+  readonly #meter = new ThroughputMeter();
+  readonly #events = new EventEmitter<Events>();
+  readonly #active = new Map<string, Active>();
+  /** Running jobs the shutdown stopped: they go back to the queue, not to an end state. */
+  readonly #interrupted = new Set<string>();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #closing = false;
+
+  constructor(options: LocalJobRunnerOptions) {
+    this.#options = options;
+    this.#admission = new Admission(options.limits);
+    this.#queue = new FairQueue<JobRecord>({
+      concurrency: options.engine.size,
+      run: (job, signal) => this.#run(job.id, signal),
+      onRunError: (job, error) => options.log.error({ err: error, jobId: job.id }, "job runner failed"),
+    });
+    this.#queue.on("changed", () => this.#refreshWaiting(false));
+  }
+
+  async reserve(owner: JobOwner, memberLimit?: number): Promise<Reservation> {
+    if (this.#closing) throw new JobStopError("unavailable", "the bot is restarting");
+    return this.#admission.reserve(owner, memberLimit);
+  }
+
+  release(reservation: Reservation): void {
+    this.#admission.release(reservation);
+  }
+
+  async submit(reservation: Reservation, request: JobRequest): Promise<JobRecord> {
+    if (!this.#admission.isHeld(reservation))
+      throw new Error("submit() needs a reservation that is still held");
+    try {
+      const contentBlob = await this.#options.blobs.put(request.content);
+      const { width, height } = await sharp(request.content).metadata();
+      const record = asJobRecord(
+        this.#options.store.jobs.insert({
+          id: newJobId(),
+          userId: request.userId,
+          guildId: request.guildId,
+          settings: request.settings,
+          contentBlob,
+          parentId: request.parentId,
+          replyTo: request.replyTo,
+          createdAt: Date.now(),
+        }),
+      );
+      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
+      this.#options.log.info(
+        { jobId: record.id, userId: record.userId, settings: record.settings, parentId: record.parentId },
+        "job queued",
+      );
+      return record;
+    } catch (error) {
+      this.#admission.release(reservation);
+      throw error;
+    }
+  }
+
+  async cancel(jobId: string, userId: string): Promise<CancelOutcome> {
+    const active = this.#active.get(jobId);
+    if (!active) return this.#options.store.jobs.get(jobId) ? "not_active" : "unknown";
+    if (active.record.userId !== userId) return "not_owner";
+    const where = this.#queue.cancel(jobId);
+    if (where === "waiting") this.#end(active, { state: "cancelled", reason: "cancelled" });
+    return where ? "cancelled" : "not_active";
+  }
+
+  async get(jobId: string): Promise<JobRecord | undefined> {
+    const stored = this.#options.store.jobs.get(jobId);
+    return stored && asJobRecord(stored);
+  }
+
+  async status(userId: string): Promise<QueueStatus> {
+    const running = this.#queue.runningJobs();
+    const waiting = this.#queue.waitingOrder();
+    const jobs = [
+      ...running.map((job) => ({ job, position: 0, fraction: this.#active.get(job.id)?.fraction })),
+      ...waiting.map((job, index) => ({ job, position: index + 1 })),
+    ].filter((entry) => entry.job.userId === userId);
+    return {
+      jobs,
+      waiting: waiting.length,
+      running: running.length,
+      engineSlots: this.#options.engine.size,
+      megapixelsPerMinute: this.#meter.megapixelsPerMinute(),
+    };
+  }
+
+  onEvent(listener: JobListener): () => void {
+    this.#events.on("event", listener);
+    return () => this.#events.off("event", listener);
+  }
+
+  async pending(): Promise<JobRecord[]> {
+    const { jobs } = this.#options.store;
+    return [...jobs.unfinished(), ...jobs.unreported()].map(asJobRecord);
+  }
+
+  async start(): Promise<void> {
+    const { store } = this.#options;
+    for (const stored of store.jobs.unfinished()) {
+      const record = asJobRecord(stored);
+      if (record.state === "running" && record.attempts >= MAX_ATTEMPTS) {
+        const detail = "the painting was interrupted twice by a restart of the bot";
+        if (store.jobs.finish(record.id, { state: "failed", reason: "crashed", detail })) {
+          this.#emit(record.id, { type: "stopped", reason: "crashed", detail });
+        }
+        continue;
+      }
+      if (record.state === "running") store.jobs.requeue(record.id);
+      const content = await this.#options.blobs.get(record.contentBlob).catch(() => undefined);
+      if (!content) {
+        const detail = "its photo could not be read back after a restart";
+        if (store.jobs.finish(record.id, { state: "failed", reason: "failed", detail })) {
+          this.#emit(record.id, { type: "stopped", reason: "failed", detail });
+        }
+        continue;
+      }
+      const { width, height } = await sharp(content).metadata();
+      this.#enqueue(
+        asJobRecord(store.jobs.get(record.id)!),
+        this.#admission.admit(record),
+        outputPixels(width, height, record.settings.size),
+      );
+    }
+    for (const stored of store.jobs.unreported()) await this.#resendEnding(asJobRecord(stored));
+    this.#timers.push(
+      setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs),
+      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
+    );
+    void this.#prune();
+  }
+
+  async markReported(jobId: string): Promise<void> {
+    this.#options.store.jobs.markReported(jobId);
+  }
+
+  blob(id: string): Promise<Buffer> {
+    return this.#options.blobs.get(id);
+  }
+
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    if (this.#closing) return;
+    this.#closing = true;
+    for (const timer of this.#timers) clearInterval(timer);
+    this.#queue.pause();
+    const graceMs = options.graceMs ?? 0;
+    if (graceMs > 0 && this.#queue.runningJobs().length > 0) {
+      await Promise.race([
+        this.#queue.onRunningDone(),
+        new Promise((resolve) => setTimeout(resolve, graceMs)),
+      ]);
+    }
+    for (const job of this.#queue.runningJobs()) this.#interrupted.add(job.id);
+    this.#queue.abortRunning(new Error("shutting down"));
+    await this.#queue.onRunningDone();
+    for (const job of this.#queue.waitingOrder()) this.#emit(job.id, { type: "interrupted" });
+    await this.#options.engine.close?.();
+  }
+
+  #enqueue(record: JobRecord, reservation: Reservation, pixels: number): void {
+    this.#active.set(record.id, { record, reservation, outputPixels: pixels });
+    this.#queue.submit(record);
+  }
+
+  async #run(jobId: string, signal: AbortSignal): Promise<void> {
+    const active = this.#active.get(jobId);
+    const { store, log } = this.#options;
+    if (!active) return;
+    if (!store.jobs.start(jobId)) {
+      // Ended while it waited for its slot (cancelled, or failed at a restart): nothing to run.
+      this.#active.delete(jobId);
+      this.#admission.release(active.reservation);
+      return;
+    }
+    active.record = asJobRecord(store.jobs.get(jobId)!);
+    const { record } = active;
+    const jobLog = log.child({ jobId, userId: record.userId });
+    jobLog.info({ attempt: record.attempts }, "job started");
+    this.#emit(jobId, { type: "started", attempt: record.attempts, waitedMs: Date.now() - record.createdAt });
+    try {
+      const result = await runJob(record, {
+        engine: this.#options.engine,
+        blobs: this.#options.blobs,
+        prepare: this.#options.prepare,
+        engineOptions: this.#options.engineOptions,
+        timeoutMs: this.#options.jobTimeoutMs,
+        signal,
+        emit: (event) => {
+          if (event.type === "progress") active.fraction = event.fraction;
+          this.#emit(jobId, event);
+        },
+      });
+      if (result.plan)
+        this.#meter.recordPlan(record.settings.quality, result.plan.work / result.plan.outputPixels);
+      this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
+      this.#end(
+        active,
+        { state: "done", resultBlob: result.resultBlob },
+        { image: result.image, elapsedMs: result.elapsedMs },
+      );
+      jobLog.info({ elapsedMs: result.elapsedMs }, "job done");
+      // Off the engine slot: the next job need not wait for the animation.
+      void this.#storeTimelapse(jobId, result.timelapse, jobLog);
+    } catch (error) {
+      if (this.#interrupted.delete(jobId)) {
+        store.jobs.requeue(jobId);
+        this.#active.delete(jobId);
+        this.#admission.release(active.reservation);
+        this.#emit(jobId, { type: "interrupted" });
+        jobLog.info("job handed back to the queue for the next start");
+        return;
+      }
+      const { reason, detail } = stopOf(error);
+      if (reason === "failed") jobLog.error({ err: error }, "job failed");
+      else jobLog.info({ reason, detail }, "job stopped");
+      this.#end(active, { state: reason === "cancelled" ? "cancelled" : "failed", reason, detail });
+    }
+  }
+
+  async #storeTimelapse(jobId: string, timelapse: RunJobTimelapse, log: Logger): Promise<void> {
+    try {
+      const data = await timelapse.encode();
+      if (!data) return;
+      const { width = 0, height = 0 } = await sharp(data).metadata();
+      const blob = await this.#options.blobs.put(data);
+      this.#options.store.jobs.setTimelapse(jobId, blob);
+      this.#emit(jobId, { type: "timelapse", animation: { data, format: "webp", width, height } });
+    } catch (error) {
+      log.warn({ err: error }, "timelapse failed");
+    }
+  }
+
+  /** Records the end, frees the job's place and tells the caller. */
+  #end(
+    active: Active,
+    ending:
+      | { state: "done"; resultBlob: string }
+      | { state: "failed" | "cancelled"; reason: StopReason; detail?: string },
+    result?: { image: EncodedImage; elapsedMs: number },
+  ): void {
+    const { id } = active.record;
+    this.#active.delete(id);
+    this.#admission.release(active.reservation);
+    if (!this.#options.store.jobs.finish(id, ending)) return;
+    const record = asJobRecord(this.#options.store.jobs.get(id)!);
+    if (ending.state === "done" && result) {
+      this.#emit(id, {
+        type: "done",
+        image: result.image,
+        elapsedMs: result.elapsedMs,
+        totalMs: Date.now() - record.createdAt,
+      });
+    } else if (ending.state !== "done") {
+      this.#emit(id, { type: "stopped", reason: ending.reason, detail: ending.detail });
+    }
+  }
+
+  /** After a restart: the final event of a job whose member was not told, from what the store kept. */
+  async #resendEnding(record: JobRecord): Promise<void> {
+    if (record.state !== "done") {
+      this.#emit(record.id, {
+        type: "stopped",
+        reason: record.stopReason ?? "failed",
+        detail: record.stopDetail,
+      });
+      return;
+    }
+    const image = record.resultBlob && (await this.#encodedBlob(record.resultBlob));
+    if (!image) {
+      const detail = "its result could not be read back after a restart";
+      this.#emit(record.id, { type: "stopped", reason: "failed", detail });
+      return;
+    }
+    const elapsedMs = (record.finishedAt ?? 0) - (record.startedAt ?? record.createdAt);
+    const totalMs = (record.finishedAt ?? Date.now()) - record.createdAt;
+    this.#emit(record.id, { type: "done", image, elapsedMs, totalMs });
+    const animation = record.timelapseBlob && (await this.#encodedBlob(record.timelapseBlob));
+    if (animation) this.#emit(record.id, { type: "timelapse", animation });
+  }
+
+  async #encodedBlob(id: string): Promise<EncodedImage | undefined> {
+    try {
+      const data = await this.#options.blobs.get(id);
+      const { format, width = 0, height = 0 } = await sharp(data).metadata();
+      if (format !== "png" && format !== "jpeg" && format !== "webp" && format !== "gif") return undefined;
+      return { data, format, width, height };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Sends every waiting job its place and estimate; `periodic` refreshes show a moving estimate too. */
+  #refreshWaiting(periodic: boolean): void {
+    if (this.#closing) return;
+    const waiting = this.#queue.waitingOrder();
+    const runningRemaining = this.#queue.runningJobs().map((job) => {
+      const active = this.#active.get(job.id);
+      return active ? this.#workOf(active) * (1 - (active.fraction ?? 0)) : 0;
+    });
+    const ahead: number[] = [];
+    waiting.forEach((job, index) => {
+      const active = this.#active.get(job.id);
+      if (!active) return;
+      const own = this.#workOf(active);
+      const position = index + 1;
+      const wait = estimateWaitMs(this.#meter, {
+        runningRemaining,
+        ahead,
+        own,
+        concurrency: this.#options.engine.size,
+      });
+      ahead.push(own);
+      const last = active.lastWait;
+      const moved = !last || last.position !== position;
+      // A periodic refresh only speaks when the estimate moved noticeably.
+      const drifted =
+        last && Math.abs(last.startsInMs - wait.startsInMs) > Math.max(5000, 0.15 * last.startsInMs);
+      if (!moved && !(periodic && drifted)) return;
+      active.lastWait = { position, startsInMs: wait.startsInMs };
+      this.#emit(job.id, { type: "waiting", position, ...wait, measured: this.#meter.measured });
+    });
+  }
+
+  #workOf(active: Active): number {
+    return active.work ?? this.#meter.estimateWork(active.record.settings.quality, active.outputPixels);
+  }
+
+  async #prune(): Promise<void> {
+    try {
+      const { removed, blobsInUse } = this.#options.store.jobs.prune(Date.now() - this.#options.keepJobsMs);
+      const files = await this.#options.blobs.prune(blobsInUse, BLOB_GRACE_MS);
+      if (removed > 0 || files > 0) this.#options.log.info({ jobs: removed, files }, "pruned old jobs");
+    } catch (error) {
+      this.#options.log.warn({ err: error }, "could not prune old jobs");
+    }
+  }
+
+  #emit(jobId: string, event: JobEvent): void {
+    this.#events.emit("event", jobId, event);
+  }
+}
+
+type RunJobTimelapse = Awaited<ReturnType<typeof runJob>>["timelapse"];
+
+/** The reason and member-safe detail of a run that ended without a result. */
+function stopOf(error: unknown): { reason: StopReason; detail?: string } {
+  if (error instanceof JobStopError || error instanceof EngineStopError) {
+    return { reason: error.reason, detail: error.reason === "cancelled" ? undefined : error.message };
+  }
+  return { reason: "failed" };
+}
+
+function outputPixels(width: number | undefined, height: number | undefined, size: number): number {
+  if (!width || !height) return size * size;
+  const scale = size / Math.max(width, height);
+  return Math.round(width * scale) * Math.round(height * scale);
+}

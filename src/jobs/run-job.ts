@@ -1,0 +1,122 @@
+import sharp from "sharp";
+import { Timelapse } from "../images/index.js";
+import type { BlobStore } from "../store/index.js";
+import type { EngineDone, RunOptions } from "./engine-process.js";
+import type { EngineJob, EngineOptions } from "./engine-protocol.js";
+import type { EncodedImage, JobEvent } from "./events.js";
+import type { JobRecord } from "./job.js";
+import { JobProgress } from "./job-progress.js";
+import type { PrepareJob } from "./job-runner.js";
+
+/**
+ * One job's run, from its record to a stored result: the caller's `prepare` supplies the paintings, the
+ * photo comes from the blob store, the engine runs it, and the engine's events become job events
+ * (progress by work, previews, timelapse frames). The result is stored before this returns; recording
+ * the job's state is the runner's.
+ */
+
+/** What runs a job: a pool of engine processes (or a test double). */
+export interface Engine {
+  readonly size: number;
+  run(jobId: string, job: EngineJob, options: RunOptions): Promise<EngineDone>;
+  warmUp?(): Promise<unknown>;
+  close?(): Promise<void>;
+}
+
+export interface RunJobOptions {
+  readonly engine: Engine;
+  readonly blobs: BlobStore;
+  readonly prepare: PrepareJob;
+  /** Engine options every job gets (a preview cadence, say); the job's own settings win. */
+  readonly engineOptions: EngineOptions;
+  readonly timeoutMs: number;
+  readonly emit: (event: JobEvent) => void;
+  readonly signal: AbortSignal;
+}
+
+export interface RunJobResult {
+  readonly image: EncodedImage;
+  readonly resultBlob: string;
+  readonly elapsedMs: number;
+  /** Pixel-steps actually done, for the throughput meter. */
+  readonly work: number;
+  readonly plan: { readonly outputPixels: number; readonly work: number } | undefined;
+  readonly timelapse: Timelapse;
+}
+
+/** Long edge of timelapse frames. */
+const FRAME_EDGE = 320;
+
+export async function runJob(job: JobRecord, options: RunJobOptions): Promise<RunJobResult> {
+  const { emit } = options;
+  const prepared = await options.prepare(job);
+  const content = await options.blobs.get(job.contentBlob);
+  const timelapse = new Timelapse();
+  timelapse.add({
+    data: await sharp(content).resize(FRAME_EDGE, FRAME_EDGE, { fit: "inside" }).jpeg().toBuffer(),
+  });
+  const { settings } = job;
+  let progress: JobProgress | undefined;
+  let plan: RunJobResult["plan"];
+  let last = { scale: 0, step: 0, scales: 1, fraction: 0, etaMs: 0 };
+  let finishing = false;
+
+  const done = await options.engine.run(
+    job.id,
+    {
+      options: {
+        ...options.engineOptions,
+        ...prepared.options,
+        size: settings.size,
+        quality: settings.quality,
+        strength: settings.strength,
+        seed: settings.seed,
+        colorMode: settings.preserveColors ? "luminance" : "none",
+      },
+      content,
+      styles: prepared.styles,
+      frameEdge: FRAME_EDGE,
+    },
+    {
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      onEvent: (event) => {
+        switch (event.type) {
+          case "start": {
+            progress = new JobProgress(event.plan);
+            const output = event.plan.at(-1)!;
+            plan = { outputPixels: output.width * output.height, work: progress.totalWork };
+            last = { ...last, scales: event.plan.length };
+            return;
+          }
+          case "step": {
+            if (!progress) return;
+            const { fraction, etaMs } = progress.step(event.scale, event.step, event.elapsedMs);
+            last = { ...last, scale: event.scale, step: event.step, fraction, etaMs };
+            emit({ type: "progress", ...last });
+            if (!finishing && event.overallStep === event.totalSteps) {
+              finishing = true;
+              emit({ type: "finishing" });
+            }
+            return;
+          }
+          case "preview":
+            timelapse.add(event.frame);
+            if (!finishing) emit({ type: "progress", ...last, preview: event.preview });
+            return;
+        }
+      },
+    },
+  );
+  if (!finishing) emit({ type: "finishing" });
+  timelapse.add(done.frame);
+  const resultBlob = await options.blobs.put(done.image.data);
+  return {
+    image: done.image,
+    resultBlob,
+    elapsedMs: done.elapsedMs,
+    work: progress ? progress.fraction * progress.totalWork : 0,
+    plan,
+    timelapse,
+  };
+}
