@@ -112,7 +112,7 @@ export class PresetNameTakenError extends Error {
  * How long one statement on the bot's connection waits for another connection's lock: short, as the
  * wait blocks the event loop. Processes without members to answer (batch jobs, tools) pass a longer one.
  */
-export const INTERACTIVE_BUSY_TIMEOUT_MS = 25;
+export const INTERACTIVE_BUSY_TIMEOUT_MS = 10;
 
 export interface StoreOptions extends MigrationContext {
   /** Defaults to INTERACTIVE_BUSY_TIMEOUT_MS. */
@@ -162,11 +162,19 @@ const RESULT_COLUMNS =
 export class Store {
   readonly #db: Database.Database;
   readonly #queue: WriteQueue;
+  readonly #busyTimeoutMs: number;
+  /**
+   * The last write met another connection's lock: until one gets through, writes don't wait for it at all
+   * (SQLite's wait is a sleep on this thread, and under load each of its naps oversleeps), they fail at once.
+   */
+  #locked = false;
   /** The job layer's rows (see job-table.ts). */
   readonly jobs: JobTable;
 
   private constructor(db: Database.Database, options: StoreOptions) {
     this.#db = db;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? INTERACTIVE_BUSY_TIMEOUT_MS;
+    db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
     const log = options.log;
     this.#queue = new WriteQueue({
       run: (work) => this.#transaction(work),
@@ -185,9 +193,10 @@ export class Store {
    * naming the file and what is wrong with it, when it cannot.
    */
   static open(file: string, options: StoreOptions = {}): Store {
-    const db = openDatabase(file, (opened) => migrate(opened, options));
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? INTERACTIVE_BUSY_TIMEOUT_MS}`);
-    return new Store(db, options);
+    return new Store(
+      openDatabase(file, (opened) => migrate(opened, options)),
+      options,
+    );
   }
 
   get schemaVersion(): number {
@@ -241,7 +250,19 @@ export class Store {
   }
 
   #transaction<T>(work: () => T): T {
-    return this.#db.transaction(work).immediate();
+    const wasLocked = this.#locked;
+    if (wasLocked) this.#db.pragma("busy_timeout = 0");
+    try {
+      const value = this.#db.transaction(work).immediate();
+      this.#locked = false;
+      return value;
+    } catch (error) {
+      const unavailable = StoreUnavailableError.wrap(error);
+      if (unavailable instanceof StoreUnavailableError) this.#locked = unavailable.reason === "busy";
+      throw error;
+    } finally {
+      if (wasLocked) this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    }
   }
 
   // --- community presets -------------------------------------------------------------------------
