@@ -6,6 +6,7 @@ import {
 import { downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
 import type { BotContext } from "../src/bot/command.js";
 import { STRENGTH_CHOICES, type StrengthName } from "../src/bot/job.js";
+import { outputSizeFor } from "../src/bot/output-size.js";
 import { describePreset } from "../src/bot/presets.js";
 import { deferReply, reserveJob, submitJob, withReservation } from "../src/bot/start-job.js";
 import { UserError } from "../src/bot/user-error.js";
@@ -62,6 +63,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
   const attachment = options.getAttachment("image", true);
   const styleId = options.getString("style", true);
   const size = options.getInteger("size") ?? bot.config.images.defaultSize;
+  const { maxSize, maxInputBytes } = bot.config.images;
 
   // Everything checkable without I/O is refused at once, privately, before the reply goes public.
   const preset = bot.presets.resolve(styleId, interaction.guildId ?? undefined);
@@ -73,24 +75,24 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         : `I don't know the style “${styleId}”. Pick one from the list as you type, or see them all with /styles.`,
     );
   }
-  if (size > bot.config.images.maxSize) {
-    throw new UserError(
-      "size_too_large",
-      `The largest size I paint is ${bot.config.images.maxSize} px — pick a smaller size.`,
-    );
+  if (size > maxSize) {
+    throw new UserError("size_too_large", `The largest size I paint is ${maxSize} px — pick a smaller size.`);
   }
-  const precheck = precheckAttachment(attachment, bot.config.images.maxInputBytes);
+  const precheck = precheckAttachment(attachment, maxInputBytes);
   if (precheck) throw new UserError("attachment", precheck);
+  // Discord tells an image's size before any download: an impossible shape is refused now.
+  if (attachment.width && attachment.height)
+    outputSizeFor(attachment.width, attachment.height, size, maxSize);
 
   // The limits are held before the placeholder, the download and the decode.
   const reservation = await reserveJob(interaction, bot);
   await withReservation(bot, reservation, async () => {
     const replyTo = await deferReply(interaction);
-    const bytes = await downloadAttachment(attachment, bot.config.images.maxInputBytes);
+    const bytes = await downloadAttachment(attachment, maxInputBytes);
     const { image } = await decodeImage(bytes, {
-      maxBytes: bot.config.images.maxInputBytes,
+      maxBytes: maxInputBytes,
       // Keep enough pixels for a later HD pass, no more.
-      maxEdge: bot.config.images.maxSize,
+      maxEdge: maxSize,
     });
     await bot.presets.imageFile(preset); // fail now, not in the queue, if the painting is missing
     await submitJob(interaction, bot, reservation, {
@@ -100,7 +102,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         presetId: preset.id,
         strength: STRENGTH_CHOICES[(options.getString("strength") ?? "balanced") as StrengthName],
         quality: (options.getString("quality") ?? "balanced") as Quality,
-        size,
+        size: outputSizeFor(image.width, image.height, size, maxSize),
         preserveColors: options.getBoolean("preserve_colors") ?? false,
         seed: options.getInteger("seed") ?? randomSeed(),
       },

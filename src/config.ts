@@ -78,9 +78,9 @@ const EngineEnvSchema = z.object({
 
 const BotEnvSchema = EngineEnvSchema.extend({
   DISCORD_TOKEN: optionalText,
+  DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like http://proxy:8080/api").optional()),
   DISCORD_APPLICATION_ID: snowflake,
   DEV_GUILD_ID: snowflake,
-  DISCORD_API_URL: optionalText.pipe(z.url("must be a URL like https://discord.com/api").optional()),
   STYLIZE_PRESETS_MANIFEST: optionalText,
   STYLIZE_CONCURRENCY: integer(1, 1, 16),
   STYLIZE_PER_USER_LIMIT: integer(2, 1, 50),
@@ -121,11 +121,11 @@ export interface EngineConfig {
 export interface Config extends EngineConfig {
   /** Absent in tests of config-only paths; main.ts refuses to start without it. */
   readonly discordToken: string | undefined;
+  /** Discord's REST API base (default https://discord.com/api): for an HTTP proxy in front of it. */
+  readonly discordApiUrl: string | undefined;
   readonly applicationId: string | undefined;
   /** When set, deploy-commands registers per guild (instant) instead of globally. */
   readonly devGuildId: string | undefined;
-  /** Discord's REST API base; undefined = discord.js's default (https://discord.com/api). */
-  readonly discordApi: string | undefined;
   /** The manifest listing built-in style presets. */
   readonly presetsManifest: string;
   readonly queue: {
@@ -215,9 +215,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     ...engineConfig(e, cwd, "info"),
     discordToken: e.DISCORD_TOKEN,
+    discordApiUrl: e.DISCORD_API_URL,
     applicationId: e.DISCORD_APPLICATION_ID,
     devGuildId: e.DEV_GUILD_ID,
-    discordApi: e.DISCORD_API_URL,
     presetsManifest: path.resolve(cwd, e.STYLIZE_PRESETS_MANIFEST ?? "models/paintings.json"),
     queue: {
       concurrency: e.STYLIZE_CONCURRENCY,

@@ -37,8 +37,11 @@ export function bundleEngineHost(): Promise<string> {
  * Bundle a TypeScript entry point to runnable JavaScript (dependencies stay external) inside the repo,
  * so its imports resolve from node_modules exactly as the compiled dist/ file's would.
  */
-export async function bundleForNode(entry: string, name: string): Promise<string> {
-  const outfile = path.join(repo, "node_modules", ".cache", "stylize-tests", `${name}-${process.pid}.mjs`);
+export async function bundleForNode(
+  entry: string,
+  name: string,
+  outfile = path.join(repo, "node_modules", ".cache", "stylize-tests", `${name}-${process.pid}.mjs`),
+): Promise<string> {
   await build({
     entryPoints: [entry],
     outfile,
@@ -50,6 +53,23 @@ export async function bundleForNode(entry: string, name: string): Promise<string
     logLevel: "error",
   });
   return outfile;
+}
+
+/**
+ * The bot as `npm start` runs it (src/main.ts), with its engine host beside it where the bot looks for
+ * it, in a folder of its own; returns the entry point.
+ */
+export async function bundleBotApp(): Promise<{ main: string; dir: string }> {
+  const dir = path.join(repo, "node_modules", ".cache", "stylize-tests", `app-${process.pid}`);
+  const [main] = await Promise.all([
+    bundleForNode(path.join(repo, "src", "main.ts"), "main", path.join(dir, "main.js")),
+    bundleForNode(
+      path.join(repo, "src", "jobs", "engine-host.ts"),
+      "engine-host",
+      path.join(dir, "engine-host.js"),
+    ),
+  ]);
+  return { main, dir };
 }
 
 export const PRESETS = [
@@ -143,25 +163,33 @@ export interface TestBotOptions {
   readonly commands?: readonly Command[];
 }
 
+/** The bot's environment in tests: tiny weights and sizes, the cpu backend, frequent progress edits. */
+export function testBotEnv(
+  dir: string,
+  double: DiscordDouble,
+  models: { weights: string; manifest: string },
+): Record<string, string> {
+  return {
+    DISCORD_TOKEN: double.token,
+    STYLIZE_BACKEND: "cpu",
+    STYLIZE_WEIGHTS: models.weights,
+    STYLIZE_MODELS_DIR: dir,
+    STYLIZE_PRESETS_MANIFEST: models.manifest,
+    STYLIZE_DEFAULT_SIZE: "48",
+    STYLIZE_MAX_SIZE: "64",
+    STYLIZE_PROGRESS_INTERVAL_MS: "150",
+    STYLIZE_DATA_DIR: path.join(dir, "data"),
+    LOG_LEVEL: "silent",
+  };
+}
+
 export const TEST_ENGINE: Partial<StylizeOptions> = { scales: 2, stepsPerScale: 12, optimizer: "adam" };
 
 export async function startTestBot(options: TestBotOptions = {}): Promise<TestBot> {
   const dir = await mkdtemp(path.join(tmpdir(), "stylize-bot-"));
   const [{ weights, manifest }, engineScript] = await Promise.all([writeTestModels(dir), bundleEngineHost()]);
   const double = options.useDouble ?? (await startDiscordDouble());
-  const config = loadConfig({
-    DISCORD_TOKEN: double.token,
-    STYLIZE_BACKEND: "cpu",
-    STYLIZE_WEIGHTS: weights,
-    STYLIZE_MODELS_DIR: dir,
-    STYLIZE_PRESETS_MANIFEST: manifest,
-    STYLIZE_DEFAULT_SIZE: "48",
-    STYLIZE_MAX_SIZE: "64",
-    STYLIZE_PROGRESS_INTERVAL_MS: "150",
-    STYLIZE_DATA_DIR: path.join(dir, "data"),
-    LOG_LEVEL: "silent",
-    ...options.env,
-  });
+  const config = loadConfig({ ...testBotEnv(dir, double, { weights, manifest }), ...options.env });
   const bot = await createBot(config, {
     clientOptions: { rest: { api: double.apiBase } },
     engineScript,

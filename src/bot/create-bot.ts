@@ -113,8 +113,8 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
     partials: [Partials.Message, Partials.Reaction, Partials.User],
     ...options.clientOptions,
     rest: {
+      ...(config.discordApiUrl && { api: config.discordApiUrl }),
       rejectOnRateLimit: rejectMessageEditsOnRateLimit,
-      ...(config.discordApi ? { api: config.discordApi } : {}),
       ...options.clientOptions?.rest,
     },
   });

@@ -16,6 +16,7 @@ export {
   DEFAULT_LOSS_WEIGHTS,
   DEFAULT_STYLE_LAYERS,
   defaultStylizeOptions,
+  minimumOutputEdge,
   resolveOptions,
   SIZE_LIMITS,
   type StylizeRequest,

@@ -8,7 +8,7 @@ import {
   QUALITIES,
   type StylizeOptions,
 } from "./types.js";
-import { kerasConvName } from "./vgg19-spec.js";
+import { kerasConvName, minimumEdgeFor } from "./vgg19-spec.js";
 
 /** What a caller asks for: the images, plus any options it wants to differ from the defaults. */
 export type StylizeRequest = Partial<StylizeOptions> & Pick<StylizeOptions, "content" | "styles">;
@@ -56,6 +56,15 @@ export function styleWeightForStrength(strength: number): number {
 }
 
 export const SIZE_LIMITS = { min: 32, max: 4096 } as const;
+
+/** The shortest edge an output may have with these layers (the defaults when none are given). */
+export function minimumOutputEdge(
+  layers: Pick<StylizeOptions, "contentLayers" | "styleLayers"> = {},
+): number {
+  const content = layers.contentLayers ?? DEFAULT_CONTENT_LAYERS;
+  const style = (layers.styleLayers ?? DEFAULT_STYLE_LAYERS).map((s) => s.layer);
+  return minimumEdgeFor([...content, ...style]);
+}
 
 export const defaultStylizeOptions = {
   size: 512,

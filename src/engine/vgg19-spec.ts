@@ -64,6 +64,14 @@ export function checkedConvs(
   });
 }
 
+/** The shortest edge an image may have for `layers`: each pooling before the deepest one halves it. */
+export function minimumEdgeFor(layers: readonly LayerName[]): number {
+  const deepest = Math.max(
+    ...layers.map((layer) => VGG19_CONVS.find((c) => c.name === kerasConvName(layer))!.block),
+  );
+  return 2 ** (deepest - 1);
+}
+
 /** How many times the input is halved before the last of `convs`: each edge must be at least 2^this. */
 export function downsamplingsOf(convs: readonly { spec: VggConvSpec }[]): number {
   return convs[convs.length - 1]!.spec.block - 1;

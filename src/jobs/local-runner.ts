@@ -82,6 +82,8 @@ export class LocalJobRunner implements JobRunner {
   /** Running jobs the shutdown stopped: they go back to the queue, not to an end state. */
   readonly #interrupted = new Set<string>();
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Timelapses being made after their job's result went out; close() waits for them. */
+  readonly #background = new Set<Promise<void>>();
   #closing = false;
 
   constructor(options: LocalJobRunnerOptions) {
@@ -122,11 +124,11 @@ export class LocalJobRunner implements JobRunner {
           createdAt: Date.now(),
         }),
       );
-      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
       this.#options.log.info(
         { jobId: record.id, userId: record.userId, settings: record.settings, parentId: record.parentId },
         "job queued",
       );
+      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
       return record;
     } catch (error) {
       this.#admission.release(reservation);
@@ -203,8 +205,8 @@ export class LocalJobRunner implements JobRunner {
     }
     for (const stored of store.jobs.unreported()) await this.#resendEnding(asJobRecord(stored));
     this.#timers.push(
-      setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs),
-      setInterval(() => void this.#prune(), PRUNE_EVERY_MS),
+      setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs).unref(),
+      setInterval(() => void this.#prune(), PRUNE_EVERY_MS).unref(),
     );
     void this.#prune();
   }
@@ -233,6 +235,7 @@ export class LocalJobRunner implements JobRunner {
     this.#queue.abortRunning(new Error("shutting down"));
     await this.#queue.onRunningDone();
     for (const job of this.#queue.waitingOrder()) this.#emit(job.id, { type: "interrupted" });
+    await Promise.all(this.#background);
     await this.#options.engine.close?.();
   }
 
@@ -279,7 +282,9 @@ export class LocalJobRunner implements JobRunner {
       );
       jobLog.info({ elapsedMs: result.elapsedMs }, "job done");
       // Off the engine slot: the next job need not wait for the animation.
-      void this.#storeTimelapse(jobId, result.timelapse, jobLog);
+      const timelapse = this.#storeTimelapse(jobId, result.timelapse, jobLog);
+      this.#background.add(timelapse);
+      void timelapse.finally(() => this.#background.delete(timelapse));
     } catch (error) {
       if (this.#interrupted.delete(jobId)) {
         store.jobs.requeue(jobId);

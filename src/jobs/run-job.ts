@@ -61,6 +61,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
   let last = { scale: 0, step: 0, scales: 1, fraction: 0, etaMs: 0 };
   let finishing = false;
 
+  options.signal.throwIfAborted();
   const done = await options.engine.run(
     job.id,
     {

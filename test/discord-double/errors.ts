@@ -74,6 +74,8 @@ export interface InjectionMatch {
   route: RegExp | string;
   /** How many matching requests fail; default 1. */
   times?: number;
+  /** An outage instead: every matching request fails for this long (from now); `times` is ignored. */
+  forMs?: number;
 }
 
 export function injectedReply(error: InjectedError, bucket: string): ApiReply {

@@ -331,6 +331,16 @@ export class DiscordDouble {
     this.rest.inject(match, error);
   }
 
+  /** How many times a hosted attachment was downloaded (GET or HEAD). */
+  downloadsOf(attachmentId: string): number {
+    return this.cdn.files.get(attachmentId)?.fetches ?? 0;
+  }
+
+  /** Ends every injected failure and outage still pending. */
+  clearInjectedErrors(): void {
+    this.rest.clearInjections();
+  }
+
   /** Interaction tokens (existing and future) stay valid this long; then webhook calls get 401/50027. */
   interactionTokenExpiry(ms: number): void {
     this.limits.tokenTtlMs = ms;

@@ -60,6 +60,8 @@ interface Injection {
   match: InjectionMatch;
   error: InjectedError;
   remaining: number;
+  /** For an outage (`forMs`): matching requests fail until this time. */
+  until?: number;
 }
 
 export class RestServer {
@@ -73,7 +75,17 @@ export class RestServer {
   ) {}
 
   inject(match: InjectionMatch, error: InjectedError): void {
-    this.injections.push({ match, error, remaining: match.times ?? 1 });
+    const until = match.forMs === undefined ? undefined : Date.now() + match.forMs;
+    this.injections.push({
+      match,
+      error,
+      remaining: until === undefined ? (match.times ?? 1) : Infinity,
+      until,
+    });
+  }
+
+  clearInjections(): void {
+    this.injections.length = 0;
   }
 
   onRecord(listener: (r: RecordedRequest) => void): () => void {
@@ -125,6 +137,7 @@ export class RestServer {
     const found = this.injections.find(
       (i) =>
         i.remaining > 0 &&
+        (i.until === undefined || Date.now() < i.until) &&
         (i.match.method === undefined || i.match.method.toUpperCase() === method) &&
         routeMatches(i.match.route, route),
     );
