@@ -116,9 +116,9 @@ describe("gateway closes the bot cannot recover from", () => {
         await bot.waitForLine((line) => line.msg === "bot ready");
         const closedAt = Date.now();
         double.disconnectGateway(code);
-        const exit = await bot.exited;
+        const exit = await exitWithin(bot, 5000);
         expect(exit.code).toBe(EXIT_GATEWAY_FATAL);
-        expect(exit.at - closedAt).toBeLessThan(5000);
+        console.log(`close ${code}: exited ${exit.at - closedAt} ms after the close`);
         const fatal = bot.lines.find((line) => line.level === FATAL);
         expect(fatal?.closeCode).toBe(code);
         expect(fatal?.msg).toMatch(reason);
