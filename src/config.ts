@@ -94,6 +94,7 @@ const BotEnvSchema = EngineEnvSchema.extend({
   STYLIZE_DELIVERY_DEADLINE_MIN: integer(15, 1, 24 * 60),
   STYLIZE_SHUTDOWN_GRACE_S: integer(20, 0, 3600),
   STYLIZE_KEEP_JOBS_DAYS: integer(7, 1, 365),
+  STYLIZE_HD_CONFIRM_MIN: integer(2, 0, 24 * 60),
   STYLIZE_PRESET_PENDING_PER_MEMBER: integer(3, 1, 100),
   STYLIZE_PRESET_PENDING_PER_SERVER: integer(25, 1, 1000),
   STYLIZE_PRESET_COOLDOWN_S: integer(60, 0, 86_400),
@@ -146,6 +147,8 @@ export interface Config extends EngineConfig {
   readonly deliveryDeadlineMs: number;
   /** Ended jobs, their photos and results are kept this long for the buttons, then deleted. */
   readonly keepJobsDays: number;
+  /** An HD job expected to take longer than this (queue included) asks the member to confirm first. */
+  readonly hdConfirmMs: number;
   readonly images: {
     readonly defaultSize: number;
     readonly maxSize: number;
@@ -229,6 +232,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     },
     deliveryDeadlineMs: e.STYLIZE_DELIVERY_DEADLINE_MIN * 60_000,
     keepJobsDays: e.STYLIZE_KEEP_JOBS_DAYS,
+    hdConfirmMs: e.STYLIZE_HD_CONFIRM_MIN * 60_000,
     images: {
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,

@@ -13,8 +13,11 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(tmpdir(), "stylize-presets-"));
   const { manifest } = await writeTestModels(dir);
   catalog = await PresetCatalog.load(manifest, dir);
+  manifestFile = manifest;
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
+
+let manifestFile: string;
 
 function manyPresets(count: number): PresetCatalog {
   const presets: Preset[] = Array.from({ length: count }, (_, i) => ({
@@ -24,7 +27,8 @@ function manyPresets(count: number): PresetCatalog {
     year: "1889",
     sourceUrl: "https://example.org",
     licence: "Public domain",
-    file: "/nowhere.jpg",
+    // Installed (the file exists), so search offers them.
+    file: manifestFile,
   }));
   return new PresetCatalog(presets);
 }
@@ -57,10 +61,13 @@ describe("PresetCatalog", () => {
     expect(catalog.resolve("nope")).toBeUndefined();
   });
 
-  it("explains a painting that was never downloaded", async () => {
-    const missing = manyPresets(1).presets[0]!;
-    await expect(manyPresets(1).image(missing)).rejects.toThrow(PresetUnavailableError);
-    await expect(manyPresets(1).image(missing)).rejects.toThrow(/npm run models/);
+  it("explains a painting that was never downloaded, and does not offer it", async () => {
+    const missing = { ...manyPresets(1).presets[0]!, file: path.join(dir, "never-downloaded.jpg") };
+    const presets = new PresetCatalog([missing]);
+    expect(presets.isInstalled(missing)).toBe(false);
+    expect(presets.search("")).toEqual([]);
+    await expect(presets.image(missing)).rejects.toThrow(PresetUnavailableError);
+    await expect(presets.imageFile(missing)).rejects.toThrow(/npm run models/);
   });
 
   it("treats a missing manifest as no presets, and refuses one whose files lack the painting fields", async () => {

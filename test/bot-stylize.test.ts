@@ -172,6 +172,7 @@ describe("result buttons", () => {
     const seed = /Seed \*\*(\d+)\*\*/.exec(embedOf(rerolled).description ?? "")?.[1];
     expect(seed).toBeDefined();
     expect(seed).not.toBe("77");
+    expect(embedOf(rerolled).description).toContain(`A fresh take: new seed ${seed} (was 77)`);
     expect(rerolled.files.some((f) => f.name === `stylized-${seed}.png`)).toBe(true);
 
     // Stronger keeps the seed and raises the strength one step (balanced 0.5 → 65%).
@@ -179,6 +180,7 @@ describe("result buttons", () => {
     const strongerFinal = await paintingReady(t.double, stronger.token);
     const footer = (strongerFinal.json as { embeds: { footer: { text: string } }[] }).embeds[0]!.footer.text;
     expect(footer).toMatch(/^Strength 65% · balanced quality · 48 px · .* · seed 77 ·/);
+    expect(embedOf(strongerFinal).description).toContain("Stronger: strength 65% (was balanced)");
   });
 });
 

@@ -112,7 +112,10 @@ describe.skipIf(!hasReference)("real VGG19 weights (blocks 1–3, ../shared/refe
     }
   });
 
-  it("a short style-only run from the photo towards a painting cuts the Gram distance substantially", async () => {
+  // Real weights on a CPU backend: about a minute on a busy two-core machine.
+  it("a short style-only run from the photo towards a painting cuts the Gram distance substantially", {
+    timeout: 180_000,
+  }, async () => {
     const photo = await referenceImage("content/tubingen.jpg", 512);
     const painting = await referenceImage("style/starry_night.jpg", 512);
     const size = 128;

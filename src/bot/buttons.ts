@@ -1,8 +1,15 @@
-import type { ButtonInteraction } from "discord.js";
+import {
+  ActionRowBuilder,
+  ButtonBuilder,
+  type ButtonInteraction,
+  ButtonStyle,
+  MessageFlags,
+} from "discord.js";
+import { formatDuration } from "../duration.js";
 import type { JobSettings } from "../jobs/index.js";
 import { randomSeed } from "../jobs/index.js";
 import type { BotContext } from "./command.js";
-import { type JobAction, parseButtonId } from "./custom-ids.js";
+import { type JobAction, jobButtonId, parseButtonId } from "./custom-ids.js";
 import { guildOf } from "./guild-only.js";
 import { clampStrength, STRENGTH_STEP } from "./job.js";
 import { favouritesPage } from "./rankings.js";
@@ -60,11 +67,9 @@ async function cancel(interaction: ButtonInteraction, bot: BotContext, jobId: st
   }
 }
 
-function nextSettings(
-  action: Exclude<JobAction, "cancel">,
-  settings: JobSettings,
-  maxSize: number,
-): JobSettings {
+type FollowUp = Exclude<JobAction, "cancel">;
+
+function nextSettings(action: FollowUp, settings: JobSettings, maxSize: number): JobSettings {
   switch (action) {
     case "reroll":
       return { ...settings, seed: randomSeed() };
@@ -73,6 +78,7 @@ function nextSettings(
     case "weaker":
       return { ...settings, strength: clampStrength(settings.strength - STRENGTH_STEP) };
     case "hd":
+    case "hdgo":
       // Same seed and balance, larger and finer: a refined pass of the image they liked.
       return { ...settings, size: Math.min(maxSize, settings.size * 2), quality: "hq" };
   }
@@ -81,12 +87,13 @@ function nextSettings(
 async function followUpJob(
   interaction: ButtonInteraction,
   bot: BotContext,
-  action: Exclude<JobAction, "cancel">,
+  action: FollowUp,
   jobId: string,
 ): Promise<void> {
   const job = await bot.jobs.get(jobId);
   const photo = job && (await bot.jobs.blob(job.contentBlob).catch(() => undefined));
-  if (!job || !photo) {
+  const painting = job?.styleBlob ? await bot.jobs.blob(job.styleBlob).catch(() => undefined) : undefined;
+  if (!job || !photo || (job.styleBlob && !painting)) {
     throw new UserError(
       "photo_gone",
       `I no longer have the photo for that result (I keep them ${bot.config.keepJobsDays} days) — run /stylize again.`,
@@ -105,9 +112,49 @@ async function followUpJob(
       `That's already the largest, finest version I make (${settings.size} px, hq).`,
     );
   }
+  if (action === "hd" && (await askToConfirmHd(interaction, bot, job.id, settings, photo))) return;
   const reservation = await reserveJob(interaction, bot);
   await withReservation(bot, reservation, async () => {
     const replyTo = await deferReply(interaction);
-    await submitJob(interaction, bot, reservation, { settings, content: photo, parentId: job.id, replyTo });
+    await submitJob(interaction, bot, reservation, {
+      settings,
+      content: photo,
+      styleImage: painting,
+      parentId: job.id,
+      replyTo,
+    });
   });
+}
+
+/**
+ * HD says its cost before it starts: when the job (queue included) would take longer than the bot's
+ * threshold, the member sees the estimate privately with a button to go ahead. True when asked.
+ */
+async function askToConfirmHd(
+  interaction: ButtonInteraction,
+  bot: BotContext,
+  jobId: string,
+  settings: JobSettings,
+  photo: Uint8Array,
+): Promise<boolean> {
+  const estimate = await bot.jobs.estimate({ settings, content: photo });
+  if (estimate.startsInMs + estimate.runMs <= bot.config.hdConfirmMs) return false;
+  const queue =
+    estimate.startsInMs >= 1000 ? `, after about ${formatDuration(estimate.startsInMs)} in the queue` : "";
+  const guess = estimate.measured ? "" : " (a rough guess: nothing has been painted here yet)";
+  await interaction.reply({
+    content:
+      `HD paints this again at ${settings.size} px with hq quality: about ${formatDuration(estimate.runMs)} of ` +
+      `painting${queue}${guess}. Start it?`,
+    components: [
+      new ActionRowBuilder<ButtonBuilder>().addComponents(
+        new ButtonBuilder()
+          .setCustomId(jobButtonId("hdgo", jobId))
+          .setLabel(`Start HD (about ${formatDuration(estimate.startsInMs + estimate.runMs)})`)
+          .setStyle(ButtonStyle.Primary),
+      ),
+    ],
+    flags: MessageFlags.Ephemeral,
+  });
+  return true;
 }

@@ -105,7 +105,7 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
     },
     jobTimeoutMs: config.queue.jobTimeoutMs,
     keepJobsMs: config.keepJobsDays * 24 * 60 * 60 * 1000,
-    refreshWaitingMs: Math.max(config.progressIntervalMs, 5000),
+    refreshWaitingMs: Math.max(2 * config.progressIntervalMs, 1000),
   });
   const client = new Client({
     // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.

@@ -5,7 +5,8 @@ import { JOB_ID_PATTERN } from "../jobs/index.js";
  * button, including those on messages sent before a restart. Discord caps custom ids at 100 characters.
  */
 
-export const JOB_ACTIONS = ["cancel", "reroll", "stronger", "weaker", "hd"] as const;
+/** `hdgo` starts an HD job the member confirmed after seeing its expected time. */
+export const JOB_ACTIONS = ["cancel", "reroll", "stronger", "weaker", "hd", "hdgo"] as const;
 export type JobAction = (typeof JOB_ACTIONS)[number];
 
 export type ButtonId =

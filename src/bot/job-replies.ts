@@ -74,16 +74,18 @@ export class JobReplies {
       log.warn({ jobId }, "a job without a place to reply; its events are ignored");
       return undefined;
     }
-    return this.#reply(job, replyTo.data);
+    const parent = job.parentId ? await runner.get(job.parentId).catch(() => undefined) : undefined;
+    return this.#reply(job, replyTo.data, parent);
   }
 
-  #reply(job: JobRecord, replyTo: ReplyTo): JobReply {
+  #reply(job: JobRecord, replyTo: ReplyTo, parent: JobRecord | undefined): JobReply {
     const { client, presets, log } = this.#options;
     const jobLog = log.child({ jobId: job.id });
     return new JobReply({
       ...this.#options,
       job,
       preset: presets.get(job.settings.presetId, job.guildId),
+      parentSettings: parent?.settings,
       target: new ReplyTarget(client, replyTo, job.userId, jobLog),
       log: jobLog,
       resumed: job.createdAt < this.#startedAt,

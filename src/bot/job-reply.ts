@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { AttachmentBuilder } from "discord.js";
 import sharp from "sharp";
 import { encodeToFit } from "../images/index.js";
-import type { EncodedImage, JobEvent, JobRecord, JobRunner, StopReason } from "../jobs/index.js";
+import type { EncodedImage, JobEvent, JobRecord, JobRunner, JobSettings, StopReason } from "../jobs/index.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
 import { withDiscordRetry } from "./discord-retry.js";
@@ -34,6 +34,8 @@ import {
 export interface JobReplyOptions {
   readonly job: JobRecord;
   readonly preset: Preset | undefined;
+  /** The settings of the job this one re-rolls or refines, to say what changed. */
+  readonly parentSettings?: JobSettings;
   readonly target: ReplyTarget;
   readonly runner: JobRunner;
   readonly store: Store;
@@ -61,7 +63,12 @@ export class JobReply {
 
   constructor(options: JobReplyOptions) {
     this.#options = options;
-    this.#view = { job: options.job, preset: options.preset, resumed: options.resumed };
+    this.#view = {
+      job: options.job,
+      preset: options.preset,
+      resumed: options.resumed,
+      parentSettings: options.parentSettings,
+    };
     this.#editor = new ThrottledEditor(
       (payload) => options.target.edit(payload),
       options.progressIntervalMs,
@@ -79,7 +86,7 @@ export class JobReply {
         this.#editor.update(() => waitingView(view, event));
         return;
       case "started":
-        this.#editor.update(() => startingView(view));
+        this.#editor.update(() => startingView(view, event));
         return;
       case "progress":
         if (event.preview) this.#preview = event.preview.data;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
@@ -136,14 +137,22 @@ export class PresetCatalog {
   }
 
   /**
-   * Presets whose id, title or artist contain every word typed: prefix matches first, and within each
-   * group the most used and voted for in the guild first; ≤ 25.
+   * Whether the painting can be used now: a community style always, a built-in one once downloaded (looked
+   * up each time — a stat is cheap, and `npm run models` may add paintings while the bot runs).
+   */
+  isInstalled(preset: Preset): boolean {
+    return preset.community !== undefined || existsSync(preset.file);
+  }
+
+  /**
+   * Installed presets whose id, title or artist contain every word typed: prefix matches first, and within
+   * each group the most used and voted for in the guild first; ≤ 25.
    */
   search(query: string, options: { guildId?: string; popularity?: Popularity } = {}): Preset[] {
     const words = query.toLowerCase().split(/\s+/).filter(Boolean);
     const haystack = (p: Preset) => `${p.id} ${p.title} ${p.artist} ${p.year}`.toLowerCase();
-    const matches = this.available(options.guildId).filter((p) =>
-      words.every((w) => haystack(p).includes(w)),
+    const matches = this.available(options.guildId).filter(
+      (p) => this.isInstalled(p) && words.every((w) => haystack(p).includes(w)),
     );
     const first = words[0];
     const startsWithQuery = (p: Preset) =>

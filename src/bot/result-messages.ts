@@ -1,4 +1,5 @@
 import { type Client, EmbedBuilder } from "discord.js";
+import { UPLOADED_STYLE } from "../jobs/index.js";
 import { parseCommunityKey, type ResultRecord } from "../store/index.js";
 import type { BotContext } from "./command.js";
 import { RESULT_BASENAME } from "./views.js";
@@ -29,6 +30,7 @@ export async function resultImageUrl(client: Client, result: ResultRecord): Prom
 export function presetLabel(bot: Pick<BotContext, "presets">, key: string, guildId: string): string {
   const preset = bot.presets.get(key, guildId);
   if (preset) return preset.title;
+  if (key === UPLOADED_STYLE) return "a member's own painting";
   return parseCommunityKey(key) === undefined ? key : "a removed community style";
 }
 

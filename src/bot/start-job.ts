@@ -55,12 +55,18 @@ export async function deferReply(interaction: RepliableInteraction): Promise<Rep
   };
 }
 
-/** Queues the job on its reservation; `content` is the photo as a PNG file. */
+/** Queues the job on its reservation; `content` (and a painting of the member's own) as PNG files. */
 export function submitJob(
   interaction: RepliableInteraction,
   bot: BotContext,
   reservation: Reservation,
-  request: { settings: JobSettings; content: Uint8Array; parentId?: string; replyTo: ReplyTo },
+  request: {
+    settings: JobSettings;
+    content: Uint8Array;
+    styleImage?: Uint8Array;
+    parentId?: string;
+    replyTo: ReplyTo;
+  },
 ): Promise<JobRecord> {
   return bot.jobs.submit(reservation, {
     userId: interaction.user.id,

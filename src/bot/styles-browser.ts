@@ -33,7 +33,11 @@ export async function stylesPage(presets: PresetCatalog, requestedPage: number, 
         : new EmbedBuilder()
             .setTitle(`${preset.title} (${preset.year})`)
             .setURL(preset.sourceUrl)
-            .setDescription(`${preset.artist}\nUse it: \`/stylize style:${preset.id}\``)
+            .setDescription(
+              presets.isInstalled(preset)
+                ? `${preset.artist}\nUse it: \`/stylize style:${preset.id}\``
+                : `${preset.artist}\nNot installed on this bot yet — its admin can add it with \`npm run models\`.`,
+            )
             .setFooter({ text: preset.licence.slice(0, 2048) });
       // A missing painting still gets listed; it just has no thumbnail.
       const thumbnail = await presets.thumbnail(preset).catch(() => undefined);

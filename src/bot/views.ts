@@ -7,7 +7,7 @@ import {
   type MessageActionRowComponentBuilder,
 } from "discord.js";
 import { formatDuration } from "../duration.js";
-import type { JobRecord } from "../jobs/index.js";
+import { type JobRecord, type JobSettings, UPLOADED_STYLE } from "../jobs/index.js";
 import { jobButtonId } from "./custom-ids.js";
 import { describeStrength } from "./job.js";
 import { describePreset, type Preset } from "./presets.js";
@@ -29,6 +29,8 @@ export interface JobView {
   readonly job: Pick<JobRecord, "id" | "userId" | "settings">;
   readonly preset: Preset | undefined;
   readonly resumed?: boolean;
+  /** The settings of the result this job re-rolls or refines. */
+  readonly parentSettings?: JobSettings;
 }
 
 const COLOUR = { waiting: 0x99aab5, running: 0x5865f2, done: 0x57f287, stopped: 0xed4245 } as const;
@@ -61,7 +63,13 @@ function settingsText({ job }: JobView): string {
 
 function header(view: JobView): EmbedBuilder {
   return new EmbedBuilder()
-    .setTitle(view.preset ? `In the style of ${view.preset.title}` : "Style transfer")
+    .setTitle(
+      view.preset
+        ? `In the style of ${view.preset.title}`
+        : view.job.settings.presetId === UPLOADED_STYLE
+          ? "In the style of your own painting"
+          : "Style transfer",
+    )
     .setFooter({
       text: `${settingsText(view)} · job ${view.job.id}${view.resumed ? " · resumed after a restart" : ""}`,
     });
@@ -97,10 +105,19 @@ export function waitingView(
   return message(view, COLOUR.waiting, description, { components: [cancelRow(view)] });
 }
 
-export function startingView(view: JobView): ReplyPayload {
-  return message(view, COLOUR.running, "Starting — getting the paints out…", {
-    components: [cancelRow(view)],
-  });
+export function startingView(
+  view: JobView,
+  expected: { expectedMs: number; measured: boolean },
+): ReplyPayload {
+  const guess = expected.measured ? "" : " (a rough guess until the first painting is done)";
+  return message(
+    view,
+    COLOUR.running,
+    `Starting — about ${formatDuration(expected.expectedMs)} of painting${guess}.`,
+    {
+      components: [cancelRow(view)],
+    },
+  );
 }
 
 /** Progress, with the painting so far (already at the result's size) when there is one. */
@@ -155,6 +172,8 @@ export function doneView(view: JobView, result: FinishedResult): ReplyPayload {
       view.preset.sourceUrl ? `Style: [${described}](${view.preset.sourceUrl})` : `Style: ${described}`,
     );
   }
+  const change = changeText(view);
+  if (change) lines.push(change);
   lines.push(`Seed **${view.job.settings.seed}** (use it to paint this again)`);
   if (result.note) lines.push(result.note);
   const button = (action: Parameters<typeof jobButtonId>[0], label: string, style = ButtonStyle.Secondary) =>
@@ -172,6 +191,26 @@ export function doneView(view: JobView, result: FinishedResult): ReplyPayload {
   });
   payload.embeds[0]!.setImage(`attachment://${name}`);
   return payload;
+}
+
+/** What a Re-roll, Stronger, Weaker or HD changed, in a line; undefined for a first painting. */
+export function changeText({ job, parentSettings: before }: JobView): string | undefined {
+  if (!before) return undefined;
+  const after = job.settings;
+  const changes: string[] = [];
+  if (after.strength !== before.strength) {
+    const direction = after.strength > before.strength ? "Stronger" : "Weaker";
+    changes.push(
+      `${direction}: strength ${describeStrength(after.strength)} (was ${describeStrength(before.strength)})`,
+    );
+  }
+  if (after.size !== before.size || after.quality !== before.quality) {
+    changes.push(
+      `Larger and finer: ${after.size} px, ${after.quality} quality (was ${before.size} px, ${before.quality})`,
+    );
+  }
+  if (after.seed !== before.seed) changes.push(`A fresh take: new seed ${after.seed} (was ${before.seed})`);
+  return changes.length > 0 ? changes.join(" · ") : undefined;
 }
 
 export function stoppedView(view: JobView, text: string): ReplyPayload {

@@ -30,6 +30,9 @@ export type JobEvent =
       readonly attempt: number;
       /** How long the job waited in the queue. */
       readonly waitedMs: number;
+      /** The engine time it is expected to take. */
+      readonly expectedMs: number;
+      readonly measured: boolean;
     }
   | {
       readonly type: "progress";

@@ -9,6 +9,7 @@ export type { EncodedImage, JobEvent } from "./events.js";
 export * from "./job.js";
 export {
   type CancelOutcome,
+  type Estimate,
   type JobListener,
   type JobRunner,
   JobStopError,

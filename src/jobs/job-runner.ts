@@ -30,6 +30,14 @@ export class JobStopError extends Error {
   }
 }
 
+export interface Estimate {
+  readonly startsInMs: number;
+  /** Engine time of the job itself. */
+  readonly runMs: number;
+  /** False while the figures are a prior, before any job ran. */
+  readonly measured: boolean;
+}
+
 export type CancelOutcome = "cancelled" | "not_owner" | "not_active" | "unknown";
 
 export interface QueueStatus {
@@ -59,6 +67,8 @@ export interface JobRunner {
   /** Stores and queues the job on the reservation (which the job then holds until it ends). */
   submit(reservation: Reservation, request: JobRequest): Promise<JobRecord>;
   cancel(jobId: string, userId: string): Promise<CancelOutcome>;
+  /** How long a job like this would wait and paint now, from what this engine measured (a prior before that). */
+  estimate(request: Pick<JobRequest, "settings" | "content">): Promise<Estimate>;
   get(jobId: string): Promise<JobRecord | undefined>;
   status(userId: string): Promise<QueueStatus>;
   /** Every job event, for the caller to route to whatever shows the job. */

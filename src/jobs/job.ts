@@ -10,7 +10,7 @@ import type { JobState, StoredJob } from "../store/index.js";
 
 /** What a member asked for; everything needed to run (or re-run) a job besides the photo. */
 export interface JobSettings {
-  /** The style's key, resolved by the caller's `prepare` when the job starts. */
+  /** The style's key, resolved by the caller's `prepare` when the job starts; UPLOADED_STYLE for a painting of their own. */
   readonly presetId: string;
   /** 0..1; 0.5 is the preset's own balance of style and content. */
   readonly strength: number;
@@ -20,6 +20,9 @@ export interface JobSettings {
   readonly preserveColors: boolean;
   readonly seed: number;
 }
+
+/** The style key of a job that brought its own painting (stored with the job as `styleBlob`). */
+export const UPLOADED_STYLE = "upload";
 
 export interface JobOwner {
   readonly userId: string;
@@ -32,6 +35,8 @@ export interface JobRequest extends JobOwner {
   readonly settings: JobSettings;
   /** The photo, as an encoded image file (PNG). */
   readonly content: Uint8Array;
+  /** The member's own painting for this job (an encoded image file); else `settings.presetId` names the style. */
+  readonly styleImage?: Uint8Array;
   /** The job this one re-rolls or refines, if any. */
   readonly parentId?: string;
   readonly replyTo?: unknown;

@@ -15,8 +15,10 @@ import {
   newJobId,
   type StopReason,
 } from "./job.js";
+import type { CostModel } from "./job-progress.js";
 import {
   type CancelOutcome,
+  type Estimate,
   type JobListener,
   type JobRunner,
   JobStopError,
@@ -85,6 +87,8 @@ export class LocalJobRunner implements JobRunner {
   /** Timelapses being made after their job's result went out; close() waits for them. */
   readonly #background = new Set<Promise<void>>();
   #closing = false;
+  /** How much a step costs on this engine, learnt from the last run (progress starts right with it). */
+  #costModel: CostModel | undefined;
 
   constructor(options: LocalJobRunnerOptions) {
     this.#options = options;
@@ -111,6 +115,7 @@ export class LocalJobRunner implements JobRunner {
       throw new Error("submit() needs a reservation that is still held");
     try {
       const contentBlob = await this.#options.blobs.put(request.content);
+      const styleBlob = request.styleImage && (await this.#options.blobs.put(request.styleImage));
       const { width, height } = await sharp(request.content).metadata();
       const record = asJobRecord(
         this.#options.store.jobs.insert({
@@ -119,6 +124,7 @@ export class LocalJobRunner implements JobRunner {
           guildId: request.guildId,
           settings: request.settings,
           contentBlob,
+          styleBlob,
           parentId: request.parentId,
           replyTo: request.replyTo,
           createdAt: Date.now(),
@@ -143,6 +149,25 @@ export class LocalJobRunner implements JobRunner {
     const where = this.#queue.cancel(jobId);
     if (where === "waiting") this.#end(active, { state: "cancelled", reason: "cancelled" });
     return where ? "cancelled" : "not_active";
+  }
+
+  async estimate(request: Pick<JobRequest, "settings" | "content">): Promise<Estimate> {
+    const { width, height } = await sharp(request.content).metadata();
+    const own = this.#meter.estimateWork(
+      request.settings.quality,
+      outputPixels(width, height, request.settings.size),
+    );
+    const ahead = this.#queue.waitingOrder().map((job) => {
+      const active = this.#active.get(job.id);
+      return active ? this.#workOf(active) : 0;
+    });
+    const { startsInMs } = estimateWaitMs(this.#meter, {
+      runningRemaining: this.#runningRemaining(),
+      ahead,
+      own,
+      concurrency: this.#options.engine.size,
+    });
+    return { startsInMs, runMs: this.#meter.msFor(own), measured: this.#meter.measured };
   }
 
   async get(jobId: string): Promise<JobRecord | undefined> {
@@ -258,7 +283,13 @@ export class LocalJobRunner implements JobRunner {
     const { record } = active;
     const jobLog = log.child({ jobId, userId: record.userId });
     jobLog.info({ attempt: record.attempts }, "job started");
-    this.#emit(jobId, { type: "started", attempt: record.attempts, waitedMs: Date.now() - record.createdAt });
+    this.#emit(jobId, {
+      type: "started",
+      attempt: record.attempts,
+      waitedMs: Date.now() - record.createdAt,
+      expectedMs: this.#meter.msFor(this.#workOf(active)),
+      measured: this.#meter.measured,
+    });
     try {
       const result = await runJob(record, {
         engine: this.#options.engine,
@@ -267,6 +298,10 @@ export class LocalJobRunner implements JobRunner {
         engineOptions: this.#options.engineOptions,
         timeoutMs: this.#options.jobTimeoutMs,
         signal,
+        costModel: this.#costModel,
+        onPlan: (work) => {
+          active.work = work;
+        },
         emit: (event) => {
           if (event.type === "progress") active.fraction = event.fraction;
           this.#emit(jobId, event);
@@ -275,6 +310,7 @@ export class LocalJobRunner implements JobRunner {
       if (result.plan)
         this.#meter.recordPlan(record.settings.quality, result.plan.work / result.plan.outputPixels);
       this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
+      this.#costModel = result.costModel ?? this.#costModel;
       this.#end(
         active,
         { state: "done", resultBlob: result.resultBlob },
@@ -377,10 +413,7 @@ export class LocalJobRunner implements JobRunner {
   #refreshWaiting(periodic: boolean): void {
     if (this.#closing) return;
     const waiting = this.#queue.waitingOrder();
-    const runningRemaining = this.#queue.runningJobs().map((job) => {
-      const active = this.#active.get(job.id);
-      return active ? this.#workOf(active) * (1 - (active.fraction ?? 0)) : 0;
-    });
+    const runningRemaining = this.#runningRemaining();
     const ahead: number[] = [];
     waiting.forEach((job, index) => {
       const active = this.#active.get(job.id);
@@ -402,6 +435,14 @@ export class LocalJobRunner implements JobRunner {
       if (!moved && !(periodic && drifted)) return;
       active.lastWait = { position, startsInMs: wait.startsInMs };
       this.#emit(job.id, { type: "waiting", position, ...wait, measured: this.#meter.measured });
+    });
+  }
+
+  /** Pixel-steps left in each running job. */
+  #runningRemaining(): number[] {
+    return this.#queue.runningJobs().map((job) => {
+      const active = this.#active.get(job.id);
+      return active ? this.#workOf(active) * (1 - (active.fraction ?? 0)) : 0;
     });
   }
 

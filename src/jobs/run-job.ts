@@ -5,8 +5,8 @@ import type { EngineDone, RunOptions } from "./engine-process.js";
 import type { EngineJob, EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import type { JobRecord } from "./job.js";
-import { JobProgress } from "./job-progress.js";
-import type { PrepareJob } from "./job-runner.js";
+import { type CostModel, JobProgress } from "./job-progress.js";
+import type { PreparedJob, PrepareJob } from "./job-runner.js";
 
 /**
  * One job's run, from its record to a stored result: the caller's `prepare` supplies the paintings, the
@@ -31,6 +31,10 @@ export interface RunJobOptions {
   readonly engineOptions: EngineOptions;
   readonly timeoutMs: number;
   readonly emit: (event: JobEvent) => void;
+  /** Told the run's total work (pixel-steps) once the engine has planned it. */
+  readonly onPlan?: (work: number) => void;
+  /** The step cost model of the last runs, so progress is right from the first scale on. */
+  readonly costModel?: CostModel;
   readonly signal: AbortSignal;
 }
 
@@ -41,6 +45,8 @@ export interface RunJobResult {
   /** Pixel-steps actually done, for the throughput meter. */
   readonly work: number;
   readonly plan: { readonly outputPixels: number; readonly work: number } | undefined;
+  /** The step cost model this run measured. */
+  readonly costModel: CostModel | undefined;
   readonly timelapse: Timelapse;
 }
 
@@ -49,7 +55,10 @@ const FRAME_EDGE = 320;
 
 export async function runJob(job: JobRecord, options: RunJobOptions): Promise<RunJobResult> {
   const { emit } = options;
-  const prepared = await options.prepare(job);
+  // A painting the member brought travels with the job; a named style is the caller's to look up.
+  const prepared: PreparedJob = job.styleBlob
+    ? { styles: [{ image: await options.blobs.get(job.styleBlob), weight: 1 }] }
+    : await options.prepare(job);
   const content = await options.blobs.get(job.contentBlob);
   const timelapse = new Timelapse();
   timelapse.add({
@@ -84,9 +93,10 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
       onEvent: (event) => {
         switch (event.type) {
           case "start": {
-            progress = new JobProgress(event.plan);
+            progress = new JobProgress(event.plan, options.costModel);
             const output = event.plan.at(-1)!;
             plan = { outputPixels: output.width * output.height, work: progress.totalWork };
+            options.onPlan?.(progress.totalWork);
             last = { ...last, scales: event.plan.length };
             return;
           }
@@ -118,6 +128,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
     elapsedMs: done.elapsedMs,
     work: progress ? progress.fraction * progress.totalWork : 0,
     plan,
+    costModel: progress?.model(),
     timelapse,
   };
 }

@@ -17,6 +17,8 @@ export interface StoredJob {
   readonly settings: unknown;
   /** Content hash of the photo in the blob store. */
   readonly contentBlob: string;
+  /** The member's own painting for this job, if they brought one (else the settings name a style). */
+  readonly styleBlob?: string;
   readonly parentId?: string;
   readonly replyTo?: unknown;
   readonly state: JobState;
@@ -39,6 +41,7 @@ interface JobRow {
   guild_id: string | null;
   settings: string;
   content_blob: string;
+  style_blob: string | null;
   parent_id: string | null;
   reply_to: string | null;
   state: JobState;
@@ -55,7 +58,15 @@ interface JobRow {
 
 export type NewJob = Pick<
   StoredJob,
-  "id" | "userId" | "guildId" | "settings" | "contentBlob" | "parentId" | "replyTo" | "createdAt"
+  | "id"
+  | "userId"
+  | "guildId"
+  | "settings"
+  | "contentBlob"
+  | "styleBlob"
+  | "parentId"
+  | "replyTo"
+  | "createdAt"
 >;
 
 export type JobEnding =
@@ -77,8 +88,8 @@ export class JobTable {
     return this.#write(() => {
       this.#db
         .prepare(
-          `INSERT INTO jobs (id, user_id, guild_id, settings, content_blob, parent_id, reply_to, state, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+          `INSERT INTO jobs (id, user_id, guild_id, settings, content_blob, style_blob, parent_id, reply_to, state, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
         )
         .run(
           job.id,
@@ -86,6 +97,7 @@ export class JobTable {
           job.guildId ?? null,
           JSON.stringify(job.settings),
           job.contentBlob,
+          job.styleBlob ?? null,
           job.parentId ?? null,
           job.replyTo === undefined ? null : JSON.stringify(job.replyTo),
           job.createdAt,
@@ -170,6 +182,7 @@ export class JobTable {
       const rows = this.#db
         .prepare(
           `SELECT content_blob AS blob FROM jobs
+           UNION SELECT style_blob FROM jobs WHERE style_blob IS NOT NULL
            UNION SELECT result_blob FROM jobs WHERE result_blob IS NOT NULL
            UNION SELECT timelapse_blob FROM jobs WHERE timelapse_blob IS NOT NULL`,
         )
@@ -195,6 +208,7 @@ function toRecord(row: JobRow): StoredJob {
     guildId: optional(row.guild_id),
     settings: JSON.parse(row.settings) as unknown,
     contentBlob: row.content_blob,
+    styleBlob: optional(row.style_blob),
     parentId: optional(row.parent_id),
     replyTo: row.reply_to === null ? undefined : (JSON.parse(row.reply_to) as unknown),
     state: row.state,

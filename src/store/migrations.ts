@@ -74,6 +74,7 @@ export const MIGRATIONS: readonly Migration[] = [
     guild_id TEXT,
     settings TEXT NOT NULL,
     content_blob TEXT NOT NULL,
+    style_blob TEXT,
     parent_id TEXT,
     reply_to TEXT,
     state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),

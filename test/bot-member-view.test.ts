@@ -1,0 +1,186 @@
+import { rm } from "node:fs/promises";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  ALICE,
+  BOB,
+  descriptionOf,
+  embedOf,
+  jobIdOf,
+  originalEdits,
+  paintingReady,
+  photoPng,
+  sendStylize,
+  startTestBot,
+  type TestBot,
+} from "./bot-helpers.js";
+import type { RecordedRequest, SentInteraction } from "./discord-double/index.js";
+
+/**
+ * What a member sees beyond the basics: one ping per finished job, a queued estimate that is refreshed,
+ * the expected time before an HD job starts (and a question when it is long), a painting of their own as
+ * the style, and styles whose painting is not installed kept out of the way.
+ */
+
+let t: TestBot;
+beforeAll(async () => {
+  t = await startTestBot({
+    env: { STYLIZE_CONCURRENCY: "1", STYLIZE_HD_CONFIRM_MIN: "0" },
+    engine: { stepsPerScale: 40 },
+  });
+});
+afterAll(() => t?.close());
+
+/** New messages (follow-ups or channel posts) that mention the member. */
+function pingsOf(userId: string, since: number): RecordedRequest[] {
+  return t.double.requests.filter(
+    (r) =>
+      r.method === "POST" &&
+      r.status < 300 &&
+      r.at >= since &&
+      (r.route.startsWith("/webhooks/") || r.route.endsWith("/messages")) &&
+      ((r.json as { content?: string })?.content ?? "").includes(`<@${userId}>`),
+  );
+}
+
+async function privateText(sent: SentInteraction): Promise<string> {
+  const callback = await sent.response;
+  expect(callback.type).toBe(4);
+  expect(Number(callback.data?.flags) & 64).toBe(64);
+  return String(callback.data?.content);
+}
+
+describe("what a member sees", () => {
+  it("refreshes a queued member's estimate, and pings each member exactly once when their painting is ready", async () => {
+    // A first painting, so estimates come from measured speed rather than a prior.
+    const warmUpAt = Date.now();
+    await paintingReady(
+      t.double,
+      (await sendStylize(t.double, BOB, { style: "starry-test", size: 32 })).token,
+    );
+    await t.eventually(() => pingsOf(BOB.id, warmUpAt).length === 1);
+    const since = Date.now();
+    const first = await sendStylize(t.double, ALICE, { style: "starry-test", size: 64 });
+    await t.eventually(() =>
+      originalEdits(t.double, first.token).some((r) => descriptionOf(r).includes("Painting —")),
+    );
+    const queued = await sendStylize(t.double, BOB, { style: "starry-test" });
+    await paintingReady(t.double, queued.token);
+    const estimates = originalEdits(t.double, queued.token)
+      .map((r) => /Starts in about (.+?);/.exec(descriptionOf(r))?.[1])
+      .filter(Boolean);
+    expect(new Set(estimates).size).toBeGreaterThanOrEqual(2); // the estimate moved while Bob waited
+    await t.eventually(() => pingsOf(ALICE.id, since).length === 1 && pingsOf(BOB.id, since).length === 1);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(pingsOf(ALICE.id, since)).toHaveLength(1);
+    expect(pingsOf(BOB.id, since)).toHaveLength(1);
+  });
+
+  it("shows progress by time: never backwards, and within 15% of the elapsed share of the run at each edit", async () => {
+    // Jobs ran before in this file, so the engine's step costs are known from the first scale on.
+    const sent = await sendStylize(t.double, ALICE, { style: "starry-test", size: 64 });
+    const done = await paintingReady(t.double, sent.token);
+    const edits = originalEdits(t.double, sent.token).filter((r) => r.status < 300);
+    const started = edits.find((r) => descriptionOf(r).startsWith("Starting"))!;
+    const shown = edits
+      .map((r) => ({ at: r.at, percent: /(\d+)%`/.exec(descriptionOf(r))?.[1] }))
+      .filter((e): e is { at: number; percent: string } => e.percent !== undefined && e.at < done.at);
+    expect(shown.length).toBeGreaterThanOrEqual(5);
+    const percents = shown.map((e) => Number(e.percent));
+    expect(percents).toEqual([...percents].sort((a, b) => a - b)); // never backwards
+    const runMs = done.at - started.at;
+    const gaps = shown.map((e) => Math.abs(Number(e.percent) / 100 - (e.at - started.at) / runMs));
+    console.info(
+      "progress shown vs elapsed share of the run:",
+      shown.map((e, i) => `${e.percent}%/${Math.round(((e.at - started.at) / runMs) * 100)}%`).join(" "),
+    );
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(0.15);
+  });
+
+  it("shows HD's expected time before it starts and starts it when the member agrees", async () => {
+    const sent = await sendStylize(t.double, ALICE, { style: "wave-test", size: 32 });
+    await paintingReady(t.double, sent.token);
+    const messageId = t.double.originalResponse(sent.token)!.id;
+    const jobId = jobIdOf(t.double, sent.token);
+    const ask = t.double.clickButton({ customId: `hd:${jobId}`, messageId, user: ALICE });
+    const question = await privateText(ask);
+    expect(question).toMatch(
+      /^HD paints this again at 64 px with hq quality: about .+ of painting.*Start it\?$/,
+    );
+    const button = (await ask.response).data as {
+      components: { components: { custom_id: string; label: string }[] }[];
+    };
+    const start = button.components[0]!.components[0]!;
+    expect(start.custom_id).toBe(`hdgo:${jobId}`);
+    expect(start.label).toMatch(/^Start HD \(about .+\)$/);
+
+    const go = t.double.clickButton({ customId: start.custom_id, messageId, user: ALICE });
+    expect((await go.response).type).toBe(5);
+    const starting = await t.double.waitFor(
+      (r) => r.path.includes(go.token) && descriptionOf(r).startsWith("Starting — about"),
+      { timeoutMs: 30_000 },
+    );
+    expect(descriptionOf(starting)).toMatch(/of painting/);
+    const hd = await paintingReady(t.double, go.token);
+    expect(descriptionOf(hd)).toContain("Larger and finer: 64 px, hq quality (was 32 px, balanced)");
+  });
+
+  it("paints with a painting the member brings for one job, and re-rolls it with the same painting", async () => {
+    const painting = await sharp({ create: { width: 60, height: 40, channels: 3, background: "#c03020" } })
+      .png()
+      .toBuffer();
+    const image = t.double.hostAttachment(await photoPng(), {
+      filename: "photo.png",
+      contentType: "image/png",
+    });
+    const style = t.double.hostAttachment(painting, { filename: "mine.png", contentType: "image/png" });
+    const sent = t.double.sendCommand({
+      name: "stylize",
+      user: ALICE,
+      options: { image, style_image: style } as never,
+    });
+    const done = await paintingReady(t.double, sent.token);
+    expect((done.json as { embeds: { title: string }[] }).embeds[0]!.title).toBe(
+      "In the style of your own painting",
+    );
+    expect(t.double.downloadsOf(style.id)).toBe(1);
+
+    const reroll = t.double.clickButton({
+      customId: `reroll:${jobIdOf(t.double, sent.token)}`,
+      messageId: t.double.originalResponse(sent.token)!.id,
+      user: ALICE,
+    });
+    const again = await paintingReady(t.double, reroll.token);
+    expect((again.json as { embeds: { title: string }[] }).embeds[0]!.title).toBe(
+      "In the style of your own painting",
+    );
+    expect(t.double.downloadsOf(style.id)).toBe(1); // kept with the job, not fetched again
+  });
+
+  it("keeps a style whose painting is not installed out of autocomplete, marks it in /styles, and refuses it up front", async () => {
+    const preset = t.bot.context.presets.get("wave-test")!;
+    await rm(preset.file);
+
+    const choices = (
+      (
+        await t.double.sendAutocomplete({
+          name: "stylize",
+          user: ALICE,
+          focused: "style",
+          options: { style: "" } as never,
+        }).response
+      ).data as { choices: { value: string }[] }
+    ).choices.map((c) => c.value);
+    expect(choices).toEqual(["starry-test"]);
+
+    const styles = t.double.sendCommand({ name: "styles", user: ALICE });
+    const page = await t.double.waitFor((r) => r.method === "PATCH" && r.path.includes(styles.token));
+    const wave = (page.json as { embeds: { title: string; description: string }[] }).embeds.find((e) =>
+      e.title.startsWith("Wave Test"),
+    );
+    expect(wave?.description).toContain("Not installed on this bot yet");
+
+    const sent = await sendStylize(t.double, ALICE, { style: "wave-test" });
+    expect(await privateText(sent)).toMatch(/The painting for “Wave Test” isn't installed on this bot yet/);
+  });
+});
