@@ -1,8 +1,9 @@
 /**
  * Writes that must not be lost while the database is locked by another process or the disk is full: votes,
  * result records, job rows. Each runs in its own transaction, strictly in the order they were queued. While
- * the head cannot be written, it is retried off the hot path with back-off; every attempt waits at most the
- * connection's short busy timeout, so the event loop never blocks for long, and nothing is dropped.
+ * the head cannot be written, it is retried off the hot path with back-off; an attempt waits at most the
+ * connection's short busy timeout (the store skips even that while it knows the file is locked), so the
+ * event loop never blocks for long, and nothing is dropped.
  */
 
 export interface WriteQueueOptions {
