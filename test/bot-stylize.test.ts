@@ -29,6 +29,13 @@ afterAll(() => t?.close());
 
 describe("/stylize", () => {
   it("defers at once, shows progress with preview frames, ends with the image, seed and buttons, then pings once with the timelapse", async () => {
+    const times: Record<string, { started?: number; firstPreview?: number; lastStep?: number }> = {};
+    const stopListening = t.bot.jobs.onEvent((jobId, event) => {
+      const job = (times[jobId] ??= {});
+      if (event.type === "started") job.started = Date.now();
+      if (event.type === "progress") job.lastStep = Date.now();
+      if (event.type === "progress" && event.preview) job.firstPreview ??= Date.now();
+    });
     const sentAt = Date.now();
     const sent = await sendStylize(t.double, ALICE, { style: "starry-test", seed: 1234, size: 48 });
     const callback = await sent.response;
@@ -36,6 +43,18 @@ describe("/stylize", () => {
     expect(callback.at - sentAt).toBeLessThan(3000);
 
     const final = await paintingReady(t.double, sent.token);
+    stopListening();
+    // Nothing idle around the engine: the result goes out as soon as the last step ends (the timelapse
+    // follows), and the first preview comes right after the start. Printed; bounded loosely, since a
+    // loaded machine stretches both.
+    const job = times[jobIdOf(t.double, sent.token)]!;
+    const lastStepToResult = final.at - job.lastStep!;
+    const startToPreview = job.firstPreview! - job.started!;
+    console.info(
+      `last step → result delivered: ${lastStepToResult} ms; start → first preview: ${startToPreview} ms`,
+    );
+    expect(lastStepToResult).toBeLessThan(5000);
+    expect(startToPreview).toBeLessThan(5000);
     const edits = originalEdits(t.double, sent.token);
     const progress = edits.filter((r) => r.files.some((f) => f.name === "preview.jpg"));
     expect(progress.length).toBeGreaterThanOrEqual(2);

@@ -8,10 +8,10 @@ const plan = [
   { width: 34, height: 25, steps: 40 },
   { width: 48, height: 36, steps: 40 },
 ];
-/** What a step really costs here: mostly overhead, as at small sizes. */
-const truth: CostModel = { overheadMs: 20, msPerPixel: 0.004 };
+/** What a step really costs here: mostly overhead, as at small sizes, and a set-up at each new scale. */
+const truth: CostModel = { setupMs: 60, overheadMs: 20, msPerPixel: 0.004 };
 const stepMs = (s: (typeof plan)[number]) => truth.overheadMs + truth.msPerPixel * s.width * s.height;
-const totalMs = plan.reduce((t, s) => t + s.steps * stepMs(s), 0);
+const totalMs = plan.reduce((t, s) => t + truth.setupMs + s.steps * stepMs(s), 0);
 
 /** Runs the plan through a JobProgress; returns the largest gap between shown share and true share of time. */
 function run(progress: JobProgress): { worstGap: number; backwards: boolean; fractions: number[] } {
@@ -22,7 +22,7 @@ function run(progress: JobProgress): { worstGap: number; backwards: boolean; fra
   const fractions: number[] = [];
   plan.forEach((scale, index) => {
     for (let step = 1; step <= scale.steps; step++) {
-      elapsed += stepMs(scale) * (step === 1 ? 3 : 1); // a scale's first step pays for set-up
+      elapsed += stepMs(scale) + (step === 1 ? truth.setupMs : 0);
       const { fraction } = progress.step(index, step, elapsed);
       backwards ||= fraction < last;
       last = fraction;
@@ -36,26 +36,31 @@ function run(progress: JobProgress): { worstGap: number; backwards: boolean; fra
 describe("JobProgress", () => {
   it("with a previous run's model, stays within 15% of the true share of time throughout, never backwards", () => {
     // The last run measured the same shape on a machine half as fast: rescaled to this run's speed.
-    const prior = { overheadMs: 2 * truth.overheadMs, msPerPixel: 2 * truth.msPerPixel };
+    const prior = {
+      setupMs: 2 * truth.setupMs,
+      overheadMs: 2 * truth.overheadMs,
+      msPerPixel: 2 * truth.msPerPixel,
+    };
     const { worstGap, backwards, fractions } = run(new JobProgress(plan, prior));
     expect(backwards).toBe(false);
     expect(worstGap).toBeLessThan(0.05);
     expect(fractions.at(-1)).toBe(1);
   });
 
-  it("without one, fits overhead and per-pixel cost once two scales were seen", () => {
+  it("without one, fits set-up, overhead and per-pixel cost from the run", () => {
     const progress = new JobProgress(plan);
     const { backwards } = run(progress);
     expect(backwards).toBe(false);
-    const model = progress.model()!;
+    const model = progress.fitted()!;
     expect(model.overheadMs).toBeCloseTo(truth.overheadMs, 0);
     expect(model.msPerPixel).toBeCloseTo(truth.msPerPixel, 4);
+    expect(model.setupMs).toBeCloseTo(truth.setupMs, 0);
   });
 
   it("counting pixels alone would be far off at small sizes (the reason for the model)", () => {
     const pixelsOnly = plan.reduce((n, s) => n + s.steps * s.width * s.height, 0);
     const afterFirstScale = (plan[0]!.steps * plan[0]!.width * plan[0]!.height) / pixelsOnly;
-    const trueShare = (plan[0]!.steps * stepMs(plan[0]!)) / totalMs;
+    const trueShare = (truth.setupMs + plan[0]!.steps * stepMs(plan[0]!)) / totalMs;
     expect(trueShare - afterFirstScale).toBeGreaterThan(0.15);
   });
 });

@@ -1,23 +1,34 @@
 import type { ScalePlan } from "../engine/index.js";
 
 /**
- * A running job's progress as a share of its time, not of its steps: a step costs a fixed overhead plus
- * a part proportional to its pixels, so a step at the full size costs several coarse ones, and at small
- * sizes the overhead dominates. The cost model is fitted to the steps measured so far (once two scales
- * were seen; before that the last job's model, rescaled to this one's speed, or pixels alone), so the
- * share done and the time left track the clock. The share never goes backwards.
+ * A running job's progress as a share of its time, not of its steps. A step costs a fixed overhead plus
+ * a part proportional to its pixels (so at small sizes the overhead dominates, at large ones the pixels),
+ * and each scale's first step pays a set-up on top. That cost model comes from the last run on this
+ * engine, scaled to the pace measured in this one (or, for a first run, is fitted as the run goes), so
+ * the share done and the time left track the clock. The share never goes backwards.
  */
 
 export interface CostModel {
+  /** Extra cost of a scale's first step (building the objective at a new size). */
+  readonly setupMs: number;
   /** Fixed cost of one step, whatever its size. */
   readonly overheadMs: number;
   readonly msPerPixel: number;
 }
 
 interface ScaleTimes {
-  /** Steps measured (a scale's first step is left out: it pays for set-up). */
+  /** The first step, set-up included. */
+  firstMs?: number;
+  /** The other steps. */
   count: number;
   totalMs: number;
+}
+
+interface Seen {
+  readonly pixels: number;
+  readonly firstMs: number | undefined;
+  readonly meanMs: number;
+  readonly count: number;
 }
 
 export class JobProgress {
@@ -45,57 +56,96 @@ export class JobProgress {
 
   /** After step `step` (1-based) of scale `scale`, `elapsedMs` into the run. */
   step(scale: number, step: number, elapsedMs: number): { fraction: number; etaMs: number } {
+    const times = this.#times[scale]!;
+    const stepMs = elapsedMs - this.#lastElapsedMs;
     if (scale === this.#lastScale) {
-      const times = this.#times[scale]!;
       times.count += 1;
-      times.totalMs += elapsedMs - this.#lastElapsedMs;
+      times.totalMs += stepMs;
+    } else {
+      times.firstMs = stepMs;
     }
     this.#lastScale = scale;
     this.#lastElapsedMs = elapsedMs;
-    const model = this.model();
-    let etaMs = 0;
-    if (model) {
-      const cost = (s: ScalePlan) => model.overheadMs + model.msPerPixel * pixels(s);
-      etaMs = (this.#plan[scale]!.steps - step) * cost(this.#plan[scale]!);
-      for (const later of this.#plan.slice(scale + 1)) etaMs += later.steps * cost(later);
-    } else {
-      // Nothing measured yet (the first step of the run): share of the plan's steps.
-      const total = this.#plan.reduce((n, s) => n + s.steps, 0);
-      const done = this.#plan.slice(0, scale).reduce((n, s) => n + s.steps, 0) + step;
-      etaMs = elapsedMs * ((total - done) / Math.max(1, done));
-    }
-    etaMs = Math.max(0, etaMs);
+    const etaMs = Math.max(0, this.#remainingMs(scale, step, elapsedMs));
     this.#fraction = Math.max(this.#fraction, Math.min(1, elapsedMs / Math.max(1, elapsedMs + etaMs)));
     return { fraction: this.#fraction, etaMs };
   }
 
+  #remainingMs(scale: number, step: number, elapsedMs: number): number {
+    const model = this.model();
+    const current = this.#plan[scale]!;
+    if (!model) {
+      // Nothing measured yet (the first step of the run): the share of the plan's steps.
+      const total = this.#plan.reduce((n, s) => n + s.steps, 0);
+      const done = this.#plan.slice(0, scale).reduce((n, s) => n + s.steps, 0) + step;
+      return elapsedMs * ((total - done) / Math.max(1, done));
+    }
+    // The rest of this scale at the pace measured in it; the later scales by the model.
+    const times = this.#times[scale]!;
+    const here = times.count > 0 ? times.totalMs / times.count : stepCost(model, current);
+    let remaining = (current.steps - step) * here;
+    for (const later of this.#plan.slice(scale + 1))
+      remaining += model.setupMs + later.steps * stepCost(model, later);
+    return remaining;
+  }
+
   /**
-   * The cost model from this run's measurements: a line through the scales' mean step times once two
-   * scales have some; with one, the prior's shape rescaled to this run's speed (or cost ∝ pixels).
+   * The cost model for what is left: the previous run's (its shape holds for this engine) scaled to the
+   * pace measured in this one; without one, this run's own fit once two scales were seen, or cost ∝
+   * pixels from the first.
    */
   model(): CostModel | undefined {
-    const seen = this.#times
-      .map((t, i) => ({ pixels: pixels(this.#plan[i]!), meanMs: t.totalMs / t.count, count: t.count }))
+    const seen = this.#seen();
+    const last = seen.at(-1);
+    if (!last) return undefined;
+    const prior = this.#prior;
+    if (prior) {
+      const predicted = seen.reduce((t, s) => t + s.count * stepCost(prior, s), 0);
+      const measured = seen.reduce((t, s) => t + s.count * s.meanMs, 0);
+      const pace = predicted > 0 ? measured / predicted : 1;
+      return {
+        setupMs: prior.setupMs * pace,
+        overheadMs: prior.overheadMs * pace,
+        msPerPixel: prior.msPerPixel * pace,
+      };
+    }
+    return this.fitted() ?? { setupMs: setupOf(seen), overheadMs: 0, msPerPixel: last.meanMs / last.pixels };
+  }
+
+  /** This run's own cost model (a line through its scales' mean step times), for the next run's prior. */
+  fitted(): CostModel | undefined {
+    const seen = this.#seen();
+    const line = seen.length >= 2 ? fitLine(seen) : undefined;
+    return line && { ...line, setupMs: setupOf(seen) };
+  }
+
+  #seen(): Seen[] {
+    return this.#times
+      .map((t, i) => ({
+        pixels: pixels(this.#plan[i]!),
+        firstMs: t.firstMs,
+        meanMs: t.totalMs / t.count,
+        count: t.count,
+      }))
       .filter((s) => s.count > 0);
-    if (seen.length >= 2) {
-      const fitted = fitLine(seen);
-      if (fitted) return fitted;
-    }
-    const current = seen.at(-1);
-    if (!current) return undefined;
-    if (this.#prior) {
-      const predicted = this.#prior.overheadMs + this.#prior.msPerPixel * current.pixels;
-      const speed = predicted > 0 ? current.meanMs / predicted : 1;
-      return { overheadMs: this.#prior.overheadMs * speed, msPerPixel: this.#prior.msPerPixel * speed };
-    }
-    return { overheadMs: 0, msPerPixel: current.meanMs / current.pixels };
   }
 }
 
+function stepCost(
+  model: CostModel,
+  scale: { readonly width: number; readonly height: number } | Seen,
+): number {
+  return model.overheadMs + model.msPerPixel * ("pixels" in scale ? scale.pixels : pixels(scale));
+}
+
+/** What a scale's first step cost beyond an ordinary one, on average. */
+function setupOf(seen: readonly Seen[]): number {
+  const extras = seen.filter((s) => s.firstMs !== undefined).map((s) => Math.max(0, s.firstMs! - s.meanMs));
+  return extras.length > 0 ? extras.reduce((a, b) => a + b, 0) / extras.length : 0;
+}
+
 /** Weighted least squares of mean step time on pixels; undefined when the fit makes no physical sense. */
-function fitLine(
-  points: readonly { pixels: number; meanMs: number; count: number }[],
-): CostModel | undefined {
+function fitLine(points: readonly Seen[]): Omit<CostModel, "setupMs"> | undefined {
   let w = 0;
   let sx = 0;
   let sy = 0;
@@ -119,6 +169,6 @@ function fitLine(
   return msPerPixel === 0 && overheadMs === 0 ? undefined : { overheadMs, msPerPixel };
 }
 
-function pixels(scale: ScalePlan): number {
+function pixels(scale: { readonly width: number; readonly height: number }): number {
   return scale.width * scale.height;
 }

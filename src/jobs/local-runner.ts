@@ -1,5 +1,6 @@
 import { EventEmitter } from "node:events";
 import sharp from "sharp";
+import { fitLongEdge } from "../engine/index.js";
 import type { Logger } from "../log.js";
 import type { BlobStore, Store } from "../store/index.js";
 import { Admission, type Limits, type Reservation } from "./admission.js";
@@ -157,16 +158,8 @@ export class LocalJobRunner implements JobRunner {
       request.settings.quality,
       outputPixels(width, height, request.settings.size),
     );
-    const ahead = this.#queue.waitingOrder().map((job) => {
-      const active = this.#active.get(job.id);
-      return active ? this.#workOf(active) : 0;
-    });
-    const { startsInMs } = estimateWaitMs(this.#meter, {
-      runningRemaining: this.#runningRemaining(),
-      ahead,
-      own,
-      concurrency: this.#options.engine.size,
-    });
+    const ahead = this.#queue.waitingOrder().map((job) => this.#workOf(job.id));
+    const { startsInMs } = this.#waitFor(own, ahead);
     return { startsInMs, runMs: this.#meter.msFor(own), measured: this.#meter.measured };
   }
 
@@ -287,7 +280,7 @@ export class LocalJobRunner implements JobRunner {
       type: "started",
       attempt: record.attempts,
       waitedMs: Date.now() - record.createdAt,
-      expectedMs: this.#meter.msFor(this.#workOf(active)),
+      expectedMs: this.#meter.msFor(this.#workOf(jobId)),
       measured: this.#meter.measured,
     });
     try {
@@ -412,41 +405,43 @@ export class LocalJobRunner implements JobRunner {
   /** Sends every waiting job its place and estimate; `periodic` refreshes show a moving estimate too. */
   #refreshWaiting(periodic: boolean): void {
     if (this.#closing) return;
-    const waiting = this.#queue.waitingOrder();
-    const runningRemaining = this.#runningRemaining();
     const ahead: number[] = [];
-    waiting.forEach((job, index) => {
+    this.#queue.waitingOrder().forEach((job, index) => {
       const active = this.#active.get(job.id);
       if (!active) return;
-      const own = this.#workOf(active);
+      const own = this.#workOf(job.id);
       const position = index + 1;
-      const wait = estimateWaitMs(this.#meter, {
-        runningRemaining,
-        ahead,
-        own,
-        concurrency: this.#options.engine.size,
-      });
+      const wait = this.#waitFor(own, ahead);
       ahead.push(own);
       const last = active.lastWait;
       const moved = !last || last.position !== position;
       // A periodic refresh only speaks when the estimate moved noticeably.
       const drifted =
-        last && Math.abs(last.startsInMs - wait.startsInMs) > Math.max(5000, 0.15 * last.startsInMs);
+        last && Math.abs(last.startsInMs - wait.startsInMs) > Math.max(1000, 0.1 * last.startsInMs);
       if (!moved && !(periodic && drifted)) return;
       active.lastWait = { position, startsInMs: wait.startsInMs };
       this.#emit(job.id, { type: "waiting", position, ...wait, measured: this.#meter.measured });
     });
   }
 
-  /** Pixel-steps left in each running job. */
-  #runningRemaining(): number[] {
-    return this.#queue.runningJobs().map((job) => {
-      const active = this.#active.get(job.id);
-      return active ? this.#workOf(active) * (1 - (active.fraction ?? 0)) : 0;
+  /** When a job of `own` pixel-steps would start and finish behind the running jobs and `ahead`. */
+  #waitFor(own: number, ahead: readonly number[]): { startsInMs: number; finishesInMs: number } {
+    const runningRemaining = this.#queue.runningJobs().map((job) => {
+      const fraction = this.#active.get(job.id)?.fraction ?? 0;
+      return this.#workOf(job.id) * (1 - fraction);
+    });
+    return estimateWaitMs(this.#meter, {
+      runningRemaining,
+      ahead,
+      own,
+      concurrency: this.#options.engine.size,
     });
   }
 
-  #workOf(active: Active): number {
+  /** A queued or running job's pixel-steps: its plan's once the engine made one, else an estimate. */
+  #workOf(jobId: string): number {
+    const active = this.#active.get(jobId);
+    if (!active) return 0;
     return active.work ?? this.#meter.estimateWork(active.record.settings.quality, active.outputPixels);
   }
 
@@ -475,8 +470,8 @@ function stopOf(error: unknown): { reason: StopReason; detail?: string } {
   return { reason: "failed" };
 }
 
+/** Pixels of the painting of a width×height photo at `size` (its long edge). */
 function outputPixels(width: number | undefined, height: number | undefined, size: number): number {
-  if (!width || !height) return size * size;
-  const scale = size / Math.max(width, height);
-  return Math.round(width * scale) * Math.round(height * scale);
+  const output = fitLongEdge(width ?? size, height ?? size, size);
+  return output.width * output.height;
 }

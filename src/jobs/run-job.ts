@@ -128,7 +128,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
     elapsedMs: done.elapsedMs,
     work: progress ? progress.fraction * progress.totalWork : 0,
     plan,
-    costModel: progress?.model(),
+    costModel: progress?.fitted(),
     timelapse,
   };
 }
