@@ -34,7 +34,7 @@ beforeAll(async () => {
   t = await startTestBot();
 }, 120_000);
 /** Undoes measureAtHighPriority, also when the test fails half-way. */
-let restorePriority = () => undefined as void;
+let restorePriority: () => void = () => undefined;
 afterAll(async () => {
   restorePriority();
   await t?.close();
