@@ -5,7 +5,6 @@ import {
   ALICE,
   BOB,
   descriptionOf,
-  embedOf,
   jobIdOf,
   originalEdits,
   paintingReady,

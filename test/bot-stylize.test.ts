@@ -31,7 +31,8 @@ describe("/stylize", () => {
   it("defers at once, shows progress with preview frames, ends with the image, seed and buttons, then pings once with the timelapse", async () => {
     const times: Record<string, { started?: number; firstPreview?: number; lastStep?: number }> = {};
     const stopListening = t.bot.jobs.onEvent((jobId, event) => {
-      const job = (times[jobId] ??= {});
+      times[jobId] ??= {};
+      const job = times[jobId];
       if (event.type === "started") job.started = Date.now();
       if (event.type === "progress") job.lastStep = Date.now();
       if (event.type === "progress" && event.preview) job.firstPreview ??= Date.now();
