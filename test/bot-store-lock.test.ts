@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { getPriority, setPriority } from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
@@ -38,6 +39,7 @@ let restorePriority: () => void = () => undefined;
 afterAll(async () => {
   restorePriority();
   await t?.close();
+  if (locker) await rm(locker, { force: true });
 });
 
 /** Starts the locking process; resolves once it holds the lock, with a promise of its exit. */
