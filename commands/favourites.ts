@@ -14,8 +14,7 @@ export const data = new SlashCommandBuilder()
   .setContexts(InteractionContextType.Guild);
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
-  const guildId = await guildOf(interaction);
-  if (!guildId) return;
+  const guildId = guildOf(interaction);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   await interaction.editReply(await favouritesPage(interaction.client, bot, guildId, interaction.user.id, 0));
 }

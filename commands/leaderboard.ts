@@ -25,8 +25,7 @@ export const data = new SlashCommandBuilder()
   );
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
-  const guildId = await guildOf(interaction);
-  if (!guildId) return;
+  const guildId = guildOf(interaction);
   const board = (interaction.options.getString("board") ?? "results") as Board;
   const period = (interaction.options.getString("period") ?? "week") as Period;
   await interaction.deferReply();

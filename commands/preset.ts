@@ -6,26 +6,22 @@ import {
   SlashCommandBuilder,
   type SlashCommandStringOption,
 } from "discord.js";
-import { AttachmentError, downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
+import { downloadAttachment, precheckAttachment } from "../src/bot/attachments.js";
 import type { BotContext } from "../src/bot/command.js";
 import {
   DESCRIPTION_LENGTH,
   NAME_LENGTH,
   normalizePresetName,
-  SubmissionError,
+  renamePreset,
   submitPreset,
 } from "../src/bot/community-presets.js";
 import { guildOf } from "../src/bot/guild-only.js";
 import { isModerator, moderatorsText } from "../src/bot/moderators.js";
+import { PresetLimitError } from "../src/bot/preset-limits.js";
 import { MAX_CHOICES } from "../src/bot/presets.js";
-import { replyPrivately } from "../src/bot/replies.js";
-import { decodeImage, isImageInputError } from "../src/images/index.js";
-import {
-  type GuildPreset,
-  PresetNameTakenError,
-  type PresetStatus,
-  parseCommunityKey,
-} from "../src/store/index.js";
+import { UserError } from "../src/bot/user-error.js";
+import { decodeImage } from "../src/images/index.js";
+import { type GuildPreset, type PresetStatus, parseCommunityKey } from "../src/store/index.js";
 
 /** /preset: members submit their own style paintings; moderators approve, reject, rename or remove them. */
 
@@ -81,8 +77,7 @@ export const data = new SlashCommandBuilder()
 type Moderation = "approve" | "reject" | "remove" | "rename";
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
-  const guildId = await guildOf(interaction);
-  if (!guildId) return;
+  const guildId = guildOf(interaction);
   const sub = interaction.options.getSubcommand();
   if (sub === "add") return add(interaction, bot, guildId);
   if (sub === "list") return list(interaction, bot, guildId);
@@ -96,40 +91,35 @@ async function add(
 ): Promise<void> {
   const attachment = interaction.options.getAttachment("image", true);
   const { maxInputBytes } = bot.config.images;
-  let name: string;
-  try {
-    name = normalizePresetName(interaction.options.getString("name", true), bot.presets);
-  } catch (error) {
-    if (error instanceof SubmissionError) return replyPrivately(interaction, error.message);
-    throw error;
-  }
+  const name = normalizePresetName(interaction.options.getString("name", true), bot.presets);
   const precheck = precheckAttachment(attachment, maxInputBytes);
-  if (precheck) return replyPrivately(interaction, precheck);
+  if (precheck) throw new UserError("attachment", precheck);
+  // Limits before work: refused before the "thinking…" reply, the download and the decode.
+  const refusal = bot.presetGate.admit(guildId, interaction.user.id);
+  if (refusal) throw new PresetLimitError(refusal);
   await interaction.deferReply({ flags: MessageFlags.Ephemeral });
   const settings = bot.store.guildSettings(guildId);
-  try {
-    const bytes = await downloadAttachment(attachment, maxInputBytes);
-    const { image } = await decodeImage(bytes, { maxBytes: maxInputBytes, maxEdge: 2048 });
-    const preset = await submitPreset(bot.store, bot.presets, {
+  const bytes = await downloadAttachment(attachment, maxInputBytes);
+  const { image } = await decodeImage(bytes, { maxBytes: maxInputBytes, maxEdge: 2048 });
+  const preset = await submitPreset(
+    bot.store,
+    bot.presets,
+    {
       guildId,
       submitterId: interaction.user.id,
       name,
       description: interaction.options.getString("description") ?? undefined,
       image,
       autoApprove: settings.autoApprove,
-    });
-    bot.log.info({ guildId, presetId: preset.id, status: preset.status }, "community preset submitted");
-    await interaction.editReply(
-      preset.status === "approved"
-        ? `Added “${preset.name}” — everyone here can use it now: \`/stylize style:${preset.name}\`.`
-        : `Thanks! “${preset.name}” is waiting for a moderator (${moderatorsText(settings)}) to approve it.`,
-    );
-  } catch (error) {
-    if (error instanceof SubmissionError || error instanceof AttachmentError || isImageInputError(error)) {
-      return replyPrivately(interaction, error.message);
-    }
-    throw error;
-  }
+    },
+    (size, insert) => bot.presetGate.commit(guildId, interaction.user.id, size, insert),
+  );
+  bot.log.info({ guildId, presetId: preset.id, status: preset.status }, "community preset submitted");
+  await interaction.editReply(
+    preset.status === "approved"
+      ? `Added “${preset.name}” — everyone here can use it now: \`/stylize style:${preset.name}\`.`
+      : `Thanks! “${preset.name}” is waiting for a moderator (${moderatorsText(settings)}) to approve it.`,
+  );
 }
 
 async function moderate(
@@ -140,11 +130,11 @@ async function moderate(
 ): Promise<void> {
   const settings = bot.store.guildSettings(guildId);
   if (!isModerator(interaction, settings)) {
-    return replyPrivately(interaction, `Only ${moderatorsText(settings)} can ${action} community styles.`);
+    throw new UserError("not_moderator", `Only ${moderatorsText(settings)} can ${action} community styles.`);
   }
   const typed = interaction.options.getString("name", true);
   const preset = findPreset(bot, guildId, typed);
-  if (!preset) return replyPrivately(interaction, `There is no community style called “${typed}” here.`);
+  if (!preset) throw new UserError("unknown_preset", `There is no community style called “${typed}” here.`);
   const { store } = bot;
   let done: string;
   switch (action) {
@@ -152,7 +142,7 @@ async function moderate(
     case "reject": {
       const status: PresetStatus = action === "approve" ? "approved" : "rejected";
       if (preset.status === status)
-        return replyPrivately(interaction, `“${preset.name}” is already ${status}.`);
+        throw new UserError("already_moderated", `“${preset.name}” is already ${status}.`);
       store.setPresetStatus(preset.id, status);
       done =
         status === "approved"
@@ -165,17 +155,9 @@ async function moderate(
       done = `Removed “${preset.name}”. Results made with it stay where they are.`;
       break;
     case "rename": {
-      try {
-        const name = normalizePresetName(interaction.options.getString("new_name", true), bot.presets);
-        store.renamePreset(preset.id, name);
-        done = `Renamed “${preset.name}” to “${name}”.`;
-      } catch (error) {
-        if (error instanceof SubmissionError) return replyPrivately(interaction, error.message);
-        if (error instanceof PresetNameTakenError) {
-          return replyPrivately(interaction, "Another community style already has that name.");
-        }
-        throw error;
-      }
+      const name = normalizePresetName(interaction.options.getString("new_name", true), bot.presets);
+      renamePreset(store, preset.id, name);
+      done = `Renamed “${preset.name}” to “${name}”.`;
       break;
     }
   }

@@ -8,8 +8,8 @@ import {
 } from "discord.js";
 import type { BotContext } from "../src/bot/command.js";
 import { guildOf } from "../src/bot/guild-only.js";
-import { replyPrivately } from "../src/bot/replies.js";
 import { describeSettings, parseChannelList, parseVoteEmoji, SettingsError } from "../src/bot/settings.js";
+import { UserError } from "../src/bot/user-error.js";
 import type { GuildSettings } from "../src/store/index.js";
 
 /** /settings: a server's own rules for votes, community presets and jobs (Manage Server only). */
@@ -85,24 +85,18 @@ export const data = new SlashCommandBuilder()
   );
 
 export async function execute(interaction: ChatInputCommandInteraction, bot: BotContext): Promise<void> {
-  const guildId = await guildOf(interaction);
-  if (!guildId) return;
+  const guildId = guildOf(interaction);
   // Discord hides the command from others by default, but server admins can change that: check anyway.
   if (!interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    return replyPrivately(
-      interaction,
+    throw new UserError(
+      "not_admin",
       "Only members with the Manage Server permission can change my settings.",
     );
   }
   const sub = interaction.options.getSubcommand();
   let settings = bot.store.guildSettings(guildId);
   if (sub === "set") {
-    try {
-      settings = bot.store.updateGuildSettings(guildId, changesFrom(interaction, bot, settings));
-    } catch (error) {
-      if (error instanceof SettingsError) return replyPrivately(interaction, error.message);
-      throw error;
-    }
+    settings = bot.store.updateGuildSettings(guildId, changesFrom(interaction, bot, settings));
     bot.log.info({ guildId, by: interaction.user.id }, "guild settings changed");
   } else if (sub === "clear") {
     const setting = interaction.options.getString("setting", true) as keyof typeof CLEARABLE;

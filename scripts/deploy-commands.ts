@@ -8,13 +8,13 @@ import { exitWithMessage as fail, loadConfigOrExit } from "../src/config.js";
  * Registration replaces the whole set, so removed commands disappear too.
  */
 
-const { discordToken, applicationId, devGuildId } = loadConfigOrExit();
+const { discordToken, applicationId, devGuildId, discordApiUrl } = loadConfigOrExit();
 if (!discordToken || !applicationId) {
   fail("deploy-commands needs DISCORD_TOKEN and DISCORD_APPLICATION_ID (see .env.example).");
 }
 
 const body = commands.map((command) => command.data.toJSON());
-const rest = new REST().setToken(discordToken);
+const rest = new REST(discordApiUrl ? { api: discordApiUrl } : {}).setToken(discordToken);
 const route = devGuildId
   ? Routes.applicationGuildCommands(applicationId, devGuildId)
   : Routes.applicationCommands(applicationId);

@@ -96,6 +96,10 @@ const BotEnvSchema = EngineEnvSchema.extend({
   STYLIZE_SHUTDOWN_GRACE_S: integer(20, 0, 3600),
   STYLIZE_KEEP_JOBS_DAYS: integer(7, 1, 365),
   STYLIZE_HD_CONFIRM_MIN: integer(2, 0, 24 * 60),
+  STYLIZE_PRESET_PENDING_PER_MEMBER: integer(3, 1, 100),
+  STYLIZE_PRESET_PENDING_PER_SERVER: integer(25, 1, 1000),
+  STYLIZE_PRESET_COOLDOWN_S: integer(60, 0, 86_400),
+  STYLIZE_PRESET_QUOTA_MB: integer(50, 1, 10_000),
   STYLIZE_DATA_DIR: optionalText,
   STYLIZE_DB: optionalText,
 }).refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
@@ -153,11 +157,24 @@ export interface Config extends EngineConfig {
     readonly maxSize: number;
     readonly maxInputBytes: number;
   };
+  /** Limits on `/preset add`, checked before the upload is downloaded. */
+  readonly presetLimits: PresetLimits;
   /** Minimum time between two edits of one job's reply. */
   readonly progressIntervalMs: number;
   readonly dataDir: string;
   /** The SQLite file holding community presets, results, votes and guild settings. */
   readonly databaseFile: string;
+}
+
+export interface PresetLimits {
+  /** Submissions one member may have waiting for a moderator in a server. */
+  readonly pendingPerMember: number;
+  /** Submissions waiting for a moderator in one server, from all members. */
+  readonly pendingPerServer: number;
+  /** Time a member waits between two submissions in a server. */
+  readonly cooldownMs: number;
+  /** Bytes of stored preset images (painting and thumbnail, every status) one server may hold. */
+  readonly quotaBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -224,6 +241,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       defaultSize: e.STYLIZE_DEFAULT_SIZE,
       maxSize: e.STYLIZE_MAX_SIZE,
       maxInputBytes: e.STYLIZE_MAX_INPUT_MB * 1024 * 1024,
+    },
+    presetLimits: {
+      pendingPerMember: e.STYLIZE_PRESET_PENDING_PER_MEMBER,
+      pendingPerServer: e.STYLIZE_PRESET_PENDING_PER_SERVER,
+      cooldownMs: e.STYLIZE_PRESET_COOLDOWN_S * 1000,
+      quotaBytes: e.STYLIZE_PRESET_QUOTA_MB * 1024 * 1024,
     },
     progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
     dataDir,

@@ -1,10 +1,14 @@
 import pino, { type DestinationStream, type Logger } from "pino";
+import { loggableError } from "./loggable-error.js";
 
 /**
  * One pino logger for the whole process. Redaction is belt and braces: code must not log secrets in the
  * first place, but a Discord token or an interaction token inside a webhook URL must never reach a log
  * line even if an object carrying one is logged by mistake. The level comes from the caller (LOG_LEVEL is
  * read by src/config.ts).
+ *
+ * Errors are logged as `{ err: error }` (or any other key): every Error value becomes its message, code,
+ * status and stack (loggable-error.ts) before the line is scrubbed, the same for every layer.
  */
 const SECRET_PATTERNS: RegExp[] = [
   // webhooks/<application id>/<interaction token>
@@ -28,6 +32,8 @@ export function createLogger(
     {
       name: options.name ?? "stylize",
       level: options.level ?? "info",
+      // pino's own err serializer would re-read the already serialized error as an "Object".
+      serializers: { err: (value: unknown) => (value instanceof Error ? loggableError(value) : value) },
       redact: {
         paths: ["token", "*.token", "headers.authorization", "*.headers.authorization"],
         censor: "[redacted]",
@@ -40,13 +46,25 @@ export function createLogger(
         },
       },
       formatters: {
+        // Runs before pino's serializers: an Error must become a plain object here, or JSON drops it as {}.
         log(object) {
-          return JSON.parse(scrubSecrets(JSON.stringify(object))) as Record<string, unknown>;
+          return JSON.parse(scrubSecrets(JSON.stringify(withErrorsSerialized(object)))) as Record<
+            string,
+            unknown
+          >;
         },
       },
     },
     options.destination,
   );
+}
+
+function withErrorsSerialized(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(object)) {
+    out[key] = value instanceof Error ? loggableError(value) : value;
+  }
+  return out;
 }
 
 export type { Logger };

@@ -1,8 +1,9 @@
 import { commands } from "../commands/index.js";
 import { createBot } from "./bot/create-bot.js";
-import { loggableError } from "./bot/loggable-error.js";
+import { exitOnFatalGatewayClose } from "./bot/gateway-fatal.js";
 import { exitWithMessage as fail, loadConfigOrExit } from "./config.js";
 import { createLogger } from "./log.js";
+import { loggableError } from "./loggable-error.js";
 
 /**
  * `npm start`: read `.env` if present, validate the config, hand the slash commands to the bot, connect,
@@ -22,6 +23,9 @@ const bot = await createBot(config, { commands, log }).catch((error: unknown) =>
   log.fatal({ err: loggableError(error) }, "the bot could not be set up");
   return fail(`The bot could not be set up: ${error instanceof Error ? error.message : String(error)}`);
 });
+
+// A wrong token or disallowed intents: say so and exit, rather than run on deaf.
+exitOnFatalGatewayClose(bot.client, { log, stop: () => bot.stop() });
 
 // A safety net: a stray rejection is a bug to log, never a reason to drop every member's job.
 process.on("unhandledRejection", (reason) =>

@@ -6,6 +6,9 @@ import {
   MANAGE_SERVER,
   paintingReady,
   photoPng,
+  privateReply,
+  ringsPng,
+  sendPreset,
   sendStylize,
   startTestBot,
   type TestBot,
@@ -20,56 +23,19 @@ const MOD = { id: "200000000000000009", username: "mod" };
 
 let t: TestBot;
 beforeAll(async () => {
-  t = await startTestBot();
+  // No cooldown between submissions here: this file is about moderation (the limits have their own tests).
+  t = await startTestBot({ env: { STYLIZE_PRESET_COOLDOWN_S: "0" } });
 }, 60_000);
 afterAll(() => t?.close());
 
-/** Rings: a picture unlike the tests' striped built-in paintings and gradient photos. */
-async function ringsPng(size: number, format: "png" | "jpeg" = "png"): Promise<Buffer> {
-  const data = Buffer.alloc(size * size * 3);
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const r = Math.hypot(x - size / 2, y - size / 3) / size;
-      const v = Math.sin(r * 40) > 0 ? 230 : 20;
-      data.set([v, 255 - v, (x * 255) / size], (y * size + x) * 3);
-    }
-  }
-  const image = sharp(data, { raw: { width: size, height: size, channels: 3 } });
-  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 70 }).toBuffer();
-}
-
-async function privateText(sent: {
-  token: string;
-  response: Promise<{ type: number; data?: Record<string, unknown> }>;
-}): Promise<string> {
-  const callback = await sent.response;
-  if (callback.type === 4) {
-    expect(Number(callback.data?.flags) & 64).toBe(64);
-    return String(callback.data?.content);
-  }
-  expect(Number(callback.data?.flags) & 64).toBe(64); // deferred ephemerally
-  const request = await t.double.waitFor(
-    (r) => r.path.startsWith("/webhooks") && r.path.includes(sent.token),
-    { timeoutMs: 15_000 },
-  );
-  return (request.json as { content: string }).content;
-}
-
-function preset(
+const preset = (
   sub: string,
   user: { id: string; username: string },
   options: Record<string, unknown>,
   member?: { permissions?: string; roles?: string[] },
-) {
-  return t.double.sendCommand({
-    name: "preset",
-    user,
-    member,
-    options: [
-      { name: sub, type: 1, options: Object.entries(options).map(([name, value]) => ({ name, value })) },
-    ],
-  } as never);
-}
+) => sendPreset(t.double, sub, user, options, member);
+
+const privateText = (sent: Parameters<typeof privateReply>[1]) => privateReply(t.double, sent);
 
 async function styleChoices(typed: string): Promise<{ name: string; value: string }[]> {
   const callback = await t.double.sendAutocomplete({

@@ -10,7 +10,9 @@ import { fileURLToPath } from "node:url";
 import { REST, Routes } from "discord.js";
 import { build } from "esbuild";
 import sharp from "sharp";
+import { expect } from "vitest";
 import { commands } from "../commands/index.js";
+import type { Command } from "../src/bot/command.js";
 import { type Bot, createBot } from "../src/bot/create-bot.js";
 import { loadConfig } from "../src/config.js";
 import type { StylizeOptions } from "../src/engine/types.js";
@@ -157,6 +159,8 @@ export interface TestBotOptions {
   readonly log?: Logger;
   /** Connect to this double instead of starting one (it is then not closed with the bot). */
   readonly useDouble?: DiscordDouble;
+  /** Slash commands in place of the bot's own (registered with the double the same way). */
+  readonly commands?: readonly Command[];
 }
 
 /** The bot's environment in tests: tiny weights and sizes, the cpu backend, frequent progress edits. */
@@ -187,17 +191,17 @@ export async function startTestBot(options: TestBotOptions = {}): Promise<TestBo
   const double = options.useDouble ?? (await startDiscordDouble());
   const config = loadConfig({ ...testBotEnv(dir, double, { weights, manifest }), ...options.env });
   const bot = await createBot(config, {
-    commands,
     clientOptions: { rest: { api: double.apiBase } },
     engineScript,
     engineOverrides: { ...TEST_ENGINE, ...options.engine },
     log: options.log ?? createLogger({ level: process.env.TEST_LOG_LEVEL ?? "silent" }),
+    commands: options.commands ?? commands,
   });
   // Register the commands the way deploy-commands does, so the double knows the option types.
   await new REST({ api: double.apiBase })
     .setToken(double.token)
     .put(Routes.applicationGuildCommands(double.applicationId, double.guildId), {
-      body: commands.map((c) => c.data.toJSON()),
+      body: (options.commands ?? commands).map((c) => c.data.toJSON()),
     });
   await bot.start();
   await double.ready;
@@ -340,4 +344,63 @@ export function repostsOf(double: DiscordDouble, messageId: string): RecordedReq
       r.route === `/channels/${double.channelId}/messages` &&
       JSON.stringify(r.json).includes(messageId),
   );
+}
+
+/** Rings: a picture unlike the tests' striped built-in paintings and gradient photos. */
+export async function ringsPng(size: number, format: "png" | "jpeg" = "png"): Promise<Buffer> {
+  const data = Buffer.alloc(size * size * 3);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const r = Math.hypot(x - size / 2, y - size / 3) / size;
+      const v = Math.sin(r * 40) > 0 ? 230 : 20;
+      data.set([v, 255 - v, (x * 255) / size], (y * size + x) * 3);
+    }
+  }
+  const image = sharp(data, { raw: { width: size, height: size, channels: 3 } });
+  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 70 }).toBuffer();
+}
+
+/** Sends `/preset <sub>` with `options` as `user` (and `member`, for permissions and roles). */
+export function sendPreset(
+  double: DiscordDouble,
+  sub: string,
+  user: { id: string; username: string },
+  options: Record<string, unknown>,
+  member?: { permissions?: string; roles?: string[] },
+): SentInteraction {
+  return double.sendCommand({
+    name: "preset",
+    user,
+    member,
+    options: [
+      { name: sub, type: 1, options: Object.entries(options).map(([name, value]) => ({ name, value })) },
+    ],
+  } as never);
+}
+
+/** The private text an interaction got: its ephemeral reply, or the follow-up after an ephemeral defer. */
+export async function privateReply(
+  double: DiscordDouble,
+  sent: { token: string; response: Promise<{ type: number; data?: Record<string, unknown> }> },
+): Promise<string> {
+  const callback = await sent.response;
+  expect(Number(callback.data?.flags) & 64).toBe(64); // ephemeral, or deferred ephemerally
+  if (callback.type === 4) return String(callback.data?.content);
+  const request = await double.waitFor((r) => r.path.startsWith("/webhooks") && r.path.includes(sent.token), {
+    timeoutMs: 15_000,
+  });
+  return (request.json as { content: string }).content;
+}
+
+/** Noise that compresses badly (so its stored size is predictable) and hashes unlike any other seed's. */
+export async function noisePng(size: number, seed: number): Promise<Buffer> {
+  const data = Buffer.alloc(size * size * 3);
+  let state = seed;
+  for (let i = 0; i < data.length; i++) {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    data[i] = state >> 23;
+  }
+  return sharp(data, { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -54,5 +54,17 @@ describe("bot main", () => {
     expect(stderr).toMatch(/→ at STYLIZE_CONCURRENCY/);
     expect(stderr).toMatch(/must be auto or a whole number 1–256; got "many"\n\s*→ at STYLIZE_THREADS/);
     expect(stderr).toMatch(/→ at LOG_LEVEL/);
+  });
+
+  it("exits non-zero naming the path and the problem when the data dir cannot be used", async () => {
+    const notADir = path.join(emptyDir, "data-is-a-file");
+    await writeFile(notADir, "");
+    const { code, stderr } = await start({ DISCORD_TOKEN: "x", STYLIZE_DATA_DIR: notADir });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      new RegExp(
+        `The bot could not be set up: cannot create the data directory ${notADir}: .*(ENOTDIR|EEXIST)`,
+      ),
+    );
   });
 });

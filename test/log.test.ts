@@ -42,4 +42,22 @@ describe("logger", () => {
     expect(out).toContain("[redacted]");
     expect(out).toContain("edit failed");
   });
+
+  it("logs errors with type, message, code and stack, whatever the key or the logger", () => {
+    const { log, lines } = capture();
+    const crash = Object.assign(new Error("worker exited with code 1"), { code: "ERR_WORKER_EXITED" });
+    log.child({ component: "engine" }).error({ err: crash }, "engine worker crashed");
+    log.error(new TypeError("bad input"));
+    log.warn({ err: "a string was thrown", reason: new RangeError("too big") }, "odd failures");
+    const [first, second, third] = lines.map((line) => JSON.parse(line));
+    expect(first.err).toMatchObject({
+      type: "Error",
+      message: "worker exited with code 1",
+      code: "ERR_WORKER_EXITED",
+    });
+    expect(first.err.stack).toMatch(/^Error: worker exited with code 1\n\s+at /);
+    expect(second).toMatchObject({ msg: "bad input", err: { type: "TypeError", message: "bad input" } });
+    expect(third.err).toBe("a string was thrown");
+    expect(third.reason).toMatchObject({ type: "RangeError", message: "too big" });
+  });
 });

@@ -5,7 +5,13 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { MIGRATIONS, PresetNameTakenError, SCHEMA_VERSION, Store } from "../src/store/index.js";
+import {
+  MIGRATIONS,
+  PresetNameTakenError,
+  SCHEMA_VERSION,
+  Store,
+  StoreUnavailableError,
+} from "../src/store/index.js";
 import { bundleForNode } from "./bot-helpers.js";
 
 /** The store on real SQLite files: migrations, two writers at once, and a writer killed mid-transaction. */
@@ -156,11 +162,13 @@ describe("two processes writing at once (bot and job runner)", () => {
     sharedResult(store);
     const rounds = 120;
     const writers = [startWriter(db, "bot", rounds), startWriter(db, "runner", rounds)];
-    // This connection writes too while the children run.
+    // This connection writes too while the children run, as the bot does: queued, never blocking for long.
+    const votes: Promise<boolean>[] = [];
     for (let i = 0; i < 40; i++) {
-      store.addVote("shared", `parent-${i}`);
+      votes.push(store.enqueue(() => store.addVote("shared", `parent-${i}`)));
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    expect(await Promise.all(votes)).toEqual(Array(40).fill(true));
     const exits = await Promise.all(writers.map((w) => exited(w.child)));
     expect(exits.map((e) => e.code)).toEqual([0, 0]);
     expect(store.votes("shared")).toBe(2 * rounds + 40);
@@ -169,6 +177,55 @@ describe("two processes writing at once (bot and job runner)", () => {
     expect(store.integrityCheck()).toBe("ok");
     store.close();
   }, 60_000);
+});
+
+describe("another process holding the write lock", () => {
+  it("a result record and the votes on it wait, land in order, and no call blocks for long", async () => {
+    const db = file("locked");
+    const store = Store.open(db);
+    const locker = await bundleForNode(path.join(here, "fixtures", "store-locker.ts"), "store-locker-unit");
+    const child = spawn(process.execPath, [locker, db, "1500"], { stdio: ["ignore", "pipe", "inherit"] });
+    await new Promise((resolve) => child.stdout?.once("data", resolve)); // "locked"
+
+    let longestCallMs = 0;
+    const timed = <T>(call: () => T): T => {
+      const started = performance.now();
+      try {
+        return call();
+      } finally {
+        longestCallMs = Math.max(longestCallMs, performance.now() - started);
+      }
+    };
+    const record = timed(() =>
+      store.enqueue(() =>
+        store.recordResult({
+          messageId: "late",
+          channelId: "c",
+          guildId: "g",
+          requesterId: "r",
+          preset: "starry",
+          settings: {},
+          seed: 3,
+          createdAt: 0,
+        }),
+      ),
+    );
+    // The votes reference the result (a foreign key): only the queue's order makes them valid.
+    const votes = ["a", "b", "c"].map((voter) =>
+      timed(() => store.enqueue(() => store.addVote("late", voter))),
+    );
+    expect(() => timed(() => store.setPresetStatus(1, "approved"))).toThrow(StoreUnavailableError);
+    expect(store.result("late")).toBeUndefined(); // reads go on; the write is not there yet
+    expect(store.queuedWrites).toBe(4);
+
+    await record;
+    expect(await Promise.all(votes)).toEqual([true, true, true]);
+    expect(store.votes("late")).toBe(3);
+    expect((await exited(child)).code).toBe(0);
+    expect(longestCallMs).toBeLessThan(100); // the first try waits 10 ms, the next ones not at all
+    store.close();
+    await rm(locker, { force: true });
+  }, 30_000);
 });
 
 describe("a writer killed mid-transaction", () => {

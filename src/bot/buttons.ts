@@ -36,8 +36,7 @@ export async function handleButton(interaction: ButtonInteraction, bot: BotConte
   }
   if (id.kind === "favourites") {
     // The page is the clicker's own favourites in this guild; the ephemeral message is theirs anyway.
-    const guildId = await guildOf(interaction);
-    if (!guildId) return;
+    const guildId = guildOf(interaction);
     await interaction.deferUpdate();
     await interaction.editReply(
       await favouritesPage(interaction.client, bot, guildId, interaction.user.id, id.page),

@@ -7,6 +7,7 @@ import type { Config } from "../config.js";
 import type { JobRunner } from "../jobs/index.js";
 import type { Logger } from "../log.js";
 import type { Store } from "../store/index.js";
+import type { PresetSubmissionGate } from "./preset-limits.js";
 import type { PresetCatalog } from "./presets.js";
 
 /** What command handlers get besides their interaction. */
@@ -15,6 +16,8 @@ export interface BotContext {
   readonly jobs: JobRunner;
   readonly presets: PresetCatalog;
   readonly store: Store;
+  /** The `/preset add` limits. */
+  readonly presetGate: PresetSubmissionGate;
   readonly log: Logger;
 }
 

@@ -2,6 +2,7 @@ import type { RgbImage } from "../engine/index.js";
 import { differenceHash, encodeImage, fitWithin, hammingDistance, resizeImage } from "../images/index.js";
 import { type GuildPreset, PresetNameTakenError, type Store } from "../store/index.js";
 import type { PresetCatalog } from "./presets.js";
+import { UserError } from "./user-error.js";
 
 /**
  * Members' own style presets: checks on a submission (name, near-duplicate image) and how it is stored.
@@ -15,8 +16,11 @@ export const NEAR_DUPLICATE_BITS = 6;
 const STORED_EDGE = 1024;
 const THUMBNAIL_EDGE = 256;
 
-export class SubmissionError extends Error {
-  override readonly name = "SubmissionError";
+/** A submission that cannot be taken (its name, its picture); the message says why. */
+export class SubmissionError extends UserError {
+  constructor(message: string) {
+    super("preset_submission", message);
+  }
 }
 
 /** Trims and collapses spaces; throws SubmissionError with a member-facing reason when invalid. */
@@ -46,11 +50,15 @@ export interface Submission {
   readonly autoApprove: boolean;
 }
 
-/** Stores a validated submission, pending unless the guild approves automatically. */
+/**
+ * Stores a validated submission, pending unless the guild approves automatically. `commit` runs the
+ * insert (given the bytes it stores), so the submission limits can be checked in the same transaction.
+ */
 export async function submitPreset(
   store: Store,
   catalog: PresetCatalog,
   submission: Submission,
+  commit: (bytes: number, insert: () => GuildPreset) => GuildPreset = (_bytes, insert) => insert(),
 ): Promise<GuildPreset> {
   const description = submission.description?.trim();
   if (description && description.length > DESCRIPTION_LENGTH) {
@@ -70,20 +78,33 @@ export async function submitPreset(
     format: "jpeg",
     quality: 80,
   });
+  const image = await encodeImage(stored, { format: "jpeg", quality: 92 });
   try {
-    return store.addPreset({
-      guildId: submission.guildId,
-      name: submission.name,
-      description: description || undefined,
-      submitterId: submission.submitterId,
-      status: submission.autoApprove ? "approved" : "pending",
-      image: await encodeImage(stored, { format: "jpeg", quality: 92 }),
-      thumbnail,
-      phash,
-    });
+    return commit(image.length + thumbnail.length, () =>
+      store.addPreset({
+        guildId: submission.guildId,
+        name: submission.name,
+        description: description || undefined,
+        submitterId: submission.submitterId,
+        status: submission.autoApprove ? "approved" : "pending",
+        image,
+        thumbnail,
+        phash,
+      }),
+    );
   } catch (error) {
     // Two members submitting the same name at once: the store's unique index decides.
     if (error instanceof PresetNameTakenError) throw nameTaken(submission.name);
+    throw error;
+  }
+}
+
+/** Renames a community style, refusing a name another style here already has. */
+export function renamePreset(store: Store, presetId: number, name: string): void {
+  try {
+    store.renamePreset(presetId, name);
+  } catch (error) {
+    if (error instanceof PresetNameTakenError) throw nameTaken(name);
     throw error;
   }
 }

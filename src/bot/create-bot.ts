@@ -17,12 +17,13 @@ import {
   LocalJobRunner,
 } from "../jobs/index.js";
 import { createLogger, type Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import { BlobStore, Store } from "../store/index.js";
 import type { BotContext, Command } from "./command.js";
 import { createInteractionHandler } from "./interactions.js";
 import { JobReplies } from "./job-replies.js";
-import { loggableError } from "./loggable-error.js";
 import { prepareFromPresets } from "./prepare-job.js";
+import { PresetSubmissionGate } from "./preset-limits.js";
 import { PresetCatalog } from "./presets.js";
 import { listenForVotes } from "./votes.js";
 
@@ -61,11 +62,15 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
 }
 
+/** How long stop() keeps retrying writes a locked or full database held back. */
+const STOP_DRAIN_MS = 5000;
+
 export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
   const log = options.log ?? createLogger({ level: config.logLevel });
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
   const store = Store.open(config.databaseFile, {
     legacyJobs: { dir: path.join(config.dataDir, "jobs"), blobs },
+    log: log.child({ component: "store" }),
   });
   const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
   if (presets.presets.length === 0)
@@ -123,7 +128,8 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
     progressIntervalMs: config.progressIntervalMs,
     deliveryDeadlineMs: config.deliveryDeadlineMs,
   });
-  const context: BotContext = { config, jobs, presets, store, log };
+  const presetGate = new PresetSubmissionGate(store, config.presetLimits);
+  const context: BotContext = { config, jobs, presets, store, presetGate, log };
   const handleInteraction = createInteractionHandler(options.commands, context);
   client.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction));
   listenForVotes(client, store, log.child({ component: "votes" }));
@@ -160,6 +166,8 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       await jobs.close({ graceMs: stopOptions.graceMs ?? 0 });
       replies.close();
       await client.destroy();
+      const unwritten = await store.drain(STOP_DRAIN_MS);
+      if (unwritten > 0) log.error({ unwritten }, "the database stayed unwritable; queued writes are lost");
       store.close();
     },
   };

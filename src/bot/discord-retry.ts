@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DiscordAPIError, HTTPError, RateLimitError } from "discord.js";
 import type { Logger } from "../log.js";
-import { loggableError } from "./loggable-error.js";
+import { loggableError } from "../loggable-error.js";
 
 /**
  * Sending something a member must see (a result, a refusal, an error) through Discord's bad moments: a 429

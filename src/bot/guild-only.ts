@@ -1,9 +1,8 @@
 import type { RepliableInteraction } from "discord.js";
-import { replyPrivately } from "./replies.js";
+import { UserError } from "./user-error.js";
 
-/** The interaction's guild id, or undefined after telling the member this only works in a server. */
-export async function guildOf(interaction: RepliableInteraction): Promise<string | undefined> {
+/** The interaction's guild id; a UserError where there is none (Sapphire's GuildOnly precondition). */
+export function guildOf(interaction: RepliableInteraction): string {
   if (interaction.guildId) return interaction.guildId;
-  await replyPrivately(interaction, "That only works in a server, where votes and presets live.");
-  return undefined;
+  throw new UserError("guild_only", "That only works in a server, where votes and presets live.");
 }

@@ -1,9 +1,9 @@
 import type { Client } from "discord.js";
 import type { JobEvent, JobRecord, JobRunner } from "../jobs/index.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import type { Store } from "../store/index.js";
 import { JobReply } from "./job-reply.js";
-import { loggableError } from "./loggable-error.js";
 import type { PresetCatalog } from "./presets.js";
 import { ReplyTarget, type ReplyTo, ReplyToSchema } from "./reply-target.js";
 

@@ -4,9 +4,9 @@ import sharp from "sharp";
 import { encodeToFit } from "../images/index.js";
 import type { EncodedImage, JobEvent, JobRecord, JobRunner, JobSettings, StopReason } from "../jobs/index.js";
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import type { Store } from "../store/index.js";
 import { withDiscordRetry } from "./discord-retry.js";
-import { loggableError } from "./loggable-error.js";
 import type { Preset } from "./presets.js";
 import type { ReplyTarget } from "./reply-target.js";
 import { ThrottledEditor } from "./throttled-editor.js";
@@ -183,24 +183,28 @@ export class JobReply {
     );
   }
 
-  /** The delivered result is what members vote on, in guilds. */
+  /**
+   * The delivered result is what members vote on, in guilds. Queued: a locked or full database delays the
+   * record (and the votes on it, queued after it) but never loses it.
+   */
   #recordResult(): void {
     const { job, target, store, log } = this.#options;
     if (!job.guildId || !target.messageId) return;
-    try {
-      store.recordResult({
-        messageId: target.messageId,
-        channelId: target.channelId,
-        guildId: job.guildId,
-        requesterId: job.userId,
-        preset: job.settings.presetId,
-        settings: job.settings,
-        seed: job.settings.seed,
-        createdAt: Date.now(),
-      });
-    } catch (error) {
-      log.warn({ err: loggableError(error) }, "could not record the delivered result");
-    }
+    const record = {
+      messageId: target.messageId,
+      channelId: target.channelId,
+      guildId: job.guildId,
+      requesterId: job.userId,
+      preset: job.settings.presetId,
+      settings: job.settings,
+      seed: job.settings.seed,
+      createdAt: Date.now(),
+    };
+    store
+      .enqueue(() => store.recordResult(record))
+      .catch((error: unknown) =>
+        log.warn({ err: loggableError(error) }, "could not record the delivered result"),
+      );
   }
 
   #messageLink(): string | undefined {

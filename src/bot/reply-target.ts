@@ -7,8 +7,8 @@ import {
 } from "discord.js";
 import { z } from "zod";
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import { isTransient, rateLimitDelayMs } from "./discord-retry.js";
-import { loggableError } from "./loggable-error.js";
 import type { ReplyPayload } from "./views.js";
 
 /**

@@ -1,9 +1,13 @@
 import { DEFAULT_VOTE_EMOJI, type GuildSettings } from "../store/index.js";
+import { UserError } from "./user-error.js";
 
 /** Checking and showing a guild's settings (/settings); where they apply lives with each feature. */
 
-export class SettingsError extends Error {
-  override readonly name = "SettingsError";
+/** A setting a moderator typed that cannot be used; the message says how to write it. */
+export class SettingsError extends UserError {
+  constructor(message: string) {
+    super("bad_setting", message);
+  }
 }
 
 /** A unicode emoji, or a custom one as Discord writes it (`<:name:id>`, `<a:name:id>`). */

@@ -1,6 +1,6 @@
 import type { Logger } from "../log.js";
+import { loggableError } from "../loggable-error.js";
 import { rateLimitDelayMs } from "./discord-retry.js";
-import { loggableError } from "./loggable-error.js";
 
 /**
  * Edits one message at most once per interval with progress updates. They are coalesced: only the newest

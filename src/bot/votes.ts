@@ -8,89 +8,110 @@ import {
   type User,
 } from "discord.js";
 import type { Logger } from "../log.js";
-import type { Store } from "../store/index.js";
+import { loggableError } from "../loggable-error.js";
+import type { ResultRecord, Store } from "../store/index.js";
 import { repostToHallOfFame } from "./hall-of-fame.js";
-import { loggableError } from "./loggable-error.js";
 
 /**
  * Reaction votes on result messages. Everything needed is the reaction event itself plus the store (which
  * knows the result's requester and guild), so votes on messages discord.js never cached count the same
  * (partials). The store keeps one vote per member and message, so a repeated event changes nothing.
+ *
+ * Each reaction is one queued store write (Store.enqueue): a locked or full database delays votes but
+ * never drops them or freezes the bot, and they are counted in the order they came.
  */
 
 type AnyReaction = MessageReaction | PartialMessageReaction;
 type AnyUser = User | PartialUser;
 
-export function listenForVotes(client: Client, store: Store, log: Logger): void {
-  /** A failing vote (say, a locked database) is logged; it must never take the bot down. */
-  const guarded =
-    <A extends unknown[]>(handler: (...args: A) => void) =>
-    (...args: A) => {
-      try {
-        handler(...args);
-      } catch (error) {
-        log.error({ err: loggableError(error) }, "could not count a vote");
-      }
-    };
-  client.on(
-    Events.MessageReactionAdd,
-    guarded((reaction, user) => countVote(client, store, log, reaction, user, "add")),
-  );
-  client.on(
-    Events.MessageReactionRemove,
-    guarded((reaction, user) => countVote(client, store, log, reaction, user, "remove")),
-  );
-  // Someone cleared the reactions (or just the vote emoji): the votes they were go too.
-  client.on(
-    Events.MessageReactionRemoveAll,
-    guarded((message) => {
-      if (store.result(message.id)) store.removeAllVotes(message.id);
-    }),
-  );
-  client.on(
-    Events.MessageReactionRemoveEmoji,
-    guarded((reaction) => {
-      const result = store.result(reaction.message.id);
-      if (result && isVoteEmoji(reaction.emoji, store.guildSettings(result.guildId).voteEmoji)) {
-        store.removeAllVotes(reaction.message.id);
-      }
-    }),
-  );
+interface Reaction {
+  readonly messageId: string;
+  readonly emoji: ReactionEmoji | { id: string | null; name: string | null };
 }
 
-function countVote(
-  client: Client,
-  store: Store,
-  log: Logger,
-  reaction: AnyReaction,
-  user: AnyUser,
-  change: "add" | "remove",
-): void {
-  const result = store.result(reaction.message.id);
-  if (!result) return; // not a result message
-  const settings = store.guildSettings(result.guildId);
-  if (!isVoteEmoji(reaction.emoji, settings.voteEmoji)) return;
-  // The bot's own reaction and the requester's star for their own painting are no votes.
-  if (user.id === client.user?.id || user.bot === true || user.id === result.requesterId) return;
-  if (change === "remove") {
-    store.removeVote(result.messageId, user.id);
-    return;
-  }
-  if (!store.addVote(result.messageId, user.id)) return;
-  const threshold = settings.hallOfFameThreshold;
-  const channelId = settings.hallOfFameChannelId;
-  if (threshold && channelId) {
-    const votes = store.votes(result.messageId);
-    if (votes >= threshold && store.claimHallOfFame(result.messageId)) {
-      void repostToHallOfFame(client, result, channelId, votes).catch((error: unknown) =>
-        log.warn({ err: loggableError(error), messageId: result.messageId }, "hall of fame repost failed"),
-      );
-    }
-  }
+/** A new vote that reached the guild's hall-of-fame threshold first: repost it there. */
+interface HallOfFameEntry {
+  readonly result: ResultRecord;
+  readonly channelId: string;
+  readonly votes: number;
+}
+
+export function listenForVotes(client: Client, store: Store, log: Logger): void {
+  /** Queues the store side of a reaction; a vote that fails for good (a bug) is logged, never thrown. */
+  const record = (work: () => HallOfFameEntry | undefined) => {
+    store.enqueue(work).then(
+      (entry) => {
+        if (!entry) return;
+        void repostToHallOfFame(client, entry.result, entry.channelId, entry.votes).catch((error: unknown) =>
+          log.warn(
+            { err: loggableError(error), messageId: entry.result.messageId },
+            "hall of fame repost failed",
+          ),
+        );
+      },
+      (error: unknown) => log.error({ err: loggableError(error) }, "could not count a vote"),
+    );
+  };
+  /** The bot's own reaction and other bots' are no votes. */
+  const isBot = (user: AnyUser) => user.id === client.user?.id || user.bot === true;
+  client.on(Events.MessageReactionAdd, (reaction, user) => {
+    if (!isBot(user)) record(() => addVote(store, bare(reaction), user.id));
+  });
+  client.on(Events.MessageReactionRemove, (reaction, user) => {
+    if (!isBot(user)) record(() => removeVote(store, bare(reaction), user.id));
+  });
+  // Someone cleared the reactions (or just the vote emoji): the votes they were go too.
+  client.on(Events.MessageReactionRemoveAll, (message) => {
+    record(() => {
+      if (store.result(message.id)) store.removeAllVotes(message.id);
+      return undefined;
+    });
+  });
+  client.on(Events.MessageReactionRemoveEmoji, (reaction) => {
+    const { messageId, emoji } = bare(reaction);
+    record(() => {
+      const result = store.result(messageId);
+      if (result && isVoteEmoji(emoji, store.guildSettings(result.guildId).voteEmoji)) {
+        store.removeAllVotes(messageId);
+      }
+      return undefined;
+    });
+  });
+}
+
+/** What a queued vote needs of a reaction (discord.js may change the object before the write runs). */
+function bare(reaction: AnyReaction): Reaction {
+  return { messageId: reaction.message.id, emoji: { id: reaction.emoji.id, name: reaction.emoji.name } };
+}
+
+/** The result a reaction votes on, when it is a result message and the vote emoji, by anyone but its requester. */
+function votedResult(store: Store, reaction: Reaction, voterId: string): ResultRecord | undefined {
+  const result = store.result(reaction.messageId);
+  if (!result || voterId === result.requesterId) return undefined; // a star for one's own painting is no vote
+  return isVoteEmoji(reaction.emoji, store.guildSettings(result.guildId).voteEmoji) ? result : undefined;
+}
+
+function removeVote(store: Store, reaction: Reaction, voterId: string): undefined {
+  const result = votedResult(store, reaction, voterId);
+  if (result) store.removeVote(result.messageId, voterId);
+  return undefined;
+}
+
+function addVote(store: Store, reaction: Reaction, voterId: string): HallOfFameEntry | undefined {
+  const result = votedResult(store, reaction, voterId);
+  if (!result || !store.addVote(result.messageId, voterId)) return undefined;
+  const { hallOfFameThreshold: threshold, hallOfFameChannelId: channelId } = store.guildSettings(
+    result.guildId,
+  );
+  if (!threshold || !channelId) return undefined;
+  const votes = store.votes(result.messageId);
+  return votes >= threshold && store.claimHallOfFame(result.messageId)
+    ? { result, channelId, votes }
+    : undefined;
 }
 
 /** Variation selectors differ between clients (⭐ vs ⭐️); they don't make a different emoji. */
-function bare(text: string): string {
+function withoutVariation(text: string): string {
   return text.replace(/\uFE0F/g, "");
 }
 
@@ -101,5 +122,9 @@ export function isVoteEmoji(
 ) {
   const custom = /^<a?:\w+:(\d+)>$/.exec(configured.trim());
   if (custom) return emoji.id === custom[1];
-  return emoji.id === null && emoji.name !== null && bare(emoji.name) === bare(configured.trim());
+  return (
+    emoji.id === null &&
+    emoji.name !== null &&
+    withoutVariation(emoji.name) === withoutVariation(configured.trim())
+  );
 }

@@ -1,6 +1,6 @@
 import { basename, extname } from "node:path";
 import sharp, { type Sharp } from "sharp";
-import writeFileAtomic from "write-file-atomic";
+import { writeFileAtomic } from "../atomic-file.js";
 import type { RgbImage } from "../engine/index.js";
 import { ImageInputError } from "./errors.js";
 import { fitWithin } from "./geometry.js";
@@ -174,8 +174,8 @@ export function outputFormatForPath(path: string): OutputFormat {
 }
 
 /**
- * Writes `image` to `path`, choosing the format from its extension. Atomic (temporary file, fsync, rename):
- * `path` holds either its old content or the whole new image, never a part.
+ * Writes `image` to `path`, choosing the format from its extension; atomically, so a full disk leaves no
+ * truncated picture (it throws FileWriteError saying so).
  */
 export async function encodeFile(
   image: RgbImage,

@@ -148,7 +148,7 @@ export class LocalJobRunner implements JobRunner {
     if (!active) return this.#options.store.jobs.get(jobId) ? "not_active" : "unknown";
     if (active.record.userId !== userId) return "not_owner";
     const where = this.#queue.cancel(jobId);
-    if (where === "waiting") this.#end(active, { state: "cancelled", reason: "cancelled" });
+    if (where === "waiting") await this.#end(active, { state: "cancelled", reason: "cancelled" });
     return where ? "cancelled" : "not_active";
   }
 
@@ -199,19 +199,13 @@ export class LocalJobRunner implements JobRunner {
     for (const stored of store.jobs.unfinished()) {
       const record = asJobRecord(stored);
       if (record.state === "running" && record.attempts >= MAX_ATTEMPTS) {
-        const detail = "the painting was interrupted twice by a restart of the bot";
-        if (store.jobs.finish(record.id, { state: "failed", reason: "crashed", detail })) {
-          this.#emit(record.id, { type: "stopped", reason: "crashed", detail });
-        }
+        await this.#fail(record.id, "crashed", "the painting was interrupted twice by a restart of the bot");
         continue;
       }
-      if (record.state === "running") store.jobs.requeue(record.id);
+      if (record.state === "running") await store.enqueue(() => store.jobs.requeue(record.id));
       const content = await this.#options.blobs.get(record.contentBlob).catch(() => undefined);
       if (!content) {
-        const detail = "its photo could not be read back after a restart";
-        if (store.jobs.finish(record.id, { state: "failed", reason: "failed", detail })) {
-          this.#emit(record.id, { type: "stopped", reason: "failed", detail });
-        }
+        await this.#fail(record.id, "failed", "its photo could not be read back after a restart");
         continue;
       }
       const { width, height } = await sharp(content).metadata();
@@ -230,7 +224,8 @@ export class LocalJobRunner implements JobRunner {
   }
 
   async markReported(jobId: string): Promise<void> {
-    this.#options.store.jobs.markReported(jobId);
+    const { store } = this.#options;
+    await store.enqueue(() => store.jobs.markReported(jobId));
   }
 
   blob(id: string): Promise<Buffer> {
@@ -266,7 +261,8 @@ export class LocalJobRunner implements JobRunner {
     const active = this.#active.get(jobId);
     const { store, log } = this.#options;
     if (!active) return;
-    if (!store.jobs.start(jobId)) {
+    // Queued writes: a database locked by another process delays a job's bookkeeping, never loses it.
+    if (!(await store.enqueue(() => store.jobs.start(jobId)))) {
       // Ended while it waited for its slot (cancelled, or failed at a restart): nothing to run.
       this.#active.delete(jobId);
       this.#admission.release(active.reservation);
@@ -304,7 +300,7 @@ export class LocalJobRunner implements JobRunner {
         this.#meter.recordPlan(record.settings.quality, result.plan.work / result.plan.outputPixels);
       this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
       this.#costModel = result.costModel ?? this.#costModel;
-      this.#end(
+      await this.#end(
         active,
         { state: "done", resultBlob: result.resultBlob },
         { image: result.image, elapsedMs: result.elapsedMs },
@@ -316,7 +312,7 @@ export class LocalJobRunner implements JobRunner {
       void timelapse.finally(() => this.#background.delete(timelapse));
     } catch (error) {
       if (this.#interrupted.delete(jobId)) {
-        store.jobs.requeue(jobId);
+        await store.enqueue(() => store.jobs.requeue(jobId));
         this.#active.delete(jobId);
         this.#admission.release(active.reservation);
         this.#emit(jobId, { type: "interrupted" });
@@ -326,7 +322,7 @@ export class LocalJobRunner implements JobRunner {
       const { reason, detail } = stopOf(error);
       if (reason === "failed") jobLog.error({ err: error }, "job failed");
       else jobLog.info({ reason, detail }, "job stopped");
-      this.#end(active, { state: reason === "cancelled" ? "cancelled" : "failed", reason, detail });
+      await this.#end(active, { state: reason === "cancelled" ? "cancelled" : "failed", reason, detail });
     }
   }
 
@@ -336,26 +332,28 @@ export class LocalJobRunner implements JobRunner {
       if (!data) return;
       const { width = 0, height = 0 } = await sharp(data).metadata();
       const blob = await this.#options.blobs.put(data);
-      this.#options.store.jobs.setTimelapse(jobId, blob);
+      const { store } = this.#options;
+      await store.enqueue(() => store.jobs.setTimelapse(jobId, blob));
       this.#emit(jobId, { type: "timelapse", animation: { data, format: "webp", width, height } });
     } catch (error) {
       log.warn({ err: error }, "timelapse failed");
     }
   }
 
-  /** Records the end, frees the job's place and tells the caller. */
-  #end(
+  /** Records the end, frees the job's place and tells the caller (once the end is written). */
+  async #end(
     active: Active,
     ending:
       | { state: "done"; resultBlob: string }
       | { state: "failed" | "cancelled"; reason: StopReason; detail?: string },
     result?: { image: EncodedImage; elapsedMs: number },
-  ): void {
+  ): Promise<void> {
     const { id } = active.record;
+    const { store } = this.#options;
     this.#active.delete(id);
     this.#admission.release(active.reservation);
-    if (!this.#options.store.jobs.finish(id, ending)) return;
-    const record = asJobRecord(this.#options.store.jobs.get(id)!);
+    if (!(await store.enqueue(() => store.jobs.finish(id, ending)))) return;
+    const record = asJobRecord(store.jobs.get(id)!);
     if (ending.state === "done" && result) {
       this.#emit(id, {
         type: "done",
@@ -365,6 +363,15 @@ export class LocalJobRunner implements JobRunner {
       });
     } else if (ending.state !== "done") {
       this.#emit(id, { type: "stopped", reason: ending.reason, detail: ending.detail });
+    }
+  }
+
+  /** Fails a job that will not run (at a restart) and says why. */
+  async #fail(jobId: string, reason: StopReason, detail: string): Promise<void> {
+    const { store } = this.#options;
+    const ending = { state: "failed", reason, detail } as const;
+    if (await store.enqueue(() => store.jobs.finish(jobId, ending))) {
+      this.#emit(jobId, { type: "stopped", reason, detail });
     }
   }
 

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { setTimeout as sleep } from "node:timers/promises";
+import { writeFileAtomic } from "../atomic-file.js";
 import type { Checksum } from "./manifest.js";
 
 /**
@@ -211,7 +212,8 @@ async function fetchInto(partial: string, options: DownloadOptions): Promise<num
   await pipeline(
     Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
     counter,
-    createWriteStream(partial, { flags: resumed ? "a" : "w" }),
+    // flush: fsync'd before close, so the rename into place never exposes bytes still in the page cache.
+    createWriteStream(partial, { flags: resumed ? "a" : "w", flush: true }),
     ...(signal ? [{ signal }] : []),
   );
   if (totalBytes !== undefined && receivedBytes < totalBytes) {
@@ -284,9 +286,7 @@ async function recordedSha256(dest: string): Promise<Checksum | undefined> {
 
 /** Writes the sidecar atomically, so a crash never leaves a half-written record. */
 async function writeSidecar(dest: string, sha256: string): Promise<void> {
-  const sidecar = sidecarPath(dest);
-  await writeFile(`${sidecar}.tmp`, `${sha256}  ${path.basename(dest)}\n`);
-  await rename(`${sidecar}.tmp`, sidecar);
+  await writeFileAtomic(sidecarPath(dest), `${sha256}  ${path.basename(dest)}\n`);
 }
 
 async function isVerified(file: string, bytes: number | undefined, checksum: Checksum): Promise<boolean> {

@@ -1,22 +1,13 @@
-import { createHash, randomBytes } from "node:crypto";
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  renameSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { mkdir, open, readdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { writeFileAtomic, writeFileAtomicSync } from "../atomic-file.js";
 
 /**
  * Files addressed by the SHA-256 of their bytes (members' photos, results, timelapses): the same bytes are
- * stored once, a name never points at other content, and a reader can check what it got. Every write goes
- * to a temporary name, is flushed to disk and then renamed, so a crash or a full disk never leaves a
- * truncated file under a real name.
+ * stored once, a name never points at other content, and a reader can check what it got. Every write is
+ * atomic (src/atomic-file.ts), so a crash or a full disk never leaves a truncated file under a real name.
  */
 
 export const BLOB_ID_PATTERN = /^[0-9a-f]{64}$/;
@@ -30,47 +21,21 @@ export class BlobStore {
 
   /** Stores `data` and returns its id (idempotent). */
   async put(data: Uint8Array): Promise<string> {
-    const id = createHash("sha256").update(data).digest("hex");
+    const id = blobId(data);
     const file = this.#path(id);
     if (await exists(file)) return id;
     await mkdir(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-    try {
-      const handle = await open(temporary, "wx");
-      try {
-        await handle.writeFile(data);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temporary, file);
-    } catch (error) {
-      await rm(temporary, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(file, data);
     return id;
   }
 
   /** put() for synchronous callers (a schema migration). */
   putSync(data: Uint8Array): string {
-    const id = createHash("sha256").update(data).digest("hex");
+    const id = blobId(data);
     const file = this.#path(id);
     if (existsSync(file)) return id;
     mkdirSync(path.dirname(file), { recursive: true });
-    const temporary = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-    try {
-      const fd = openSync(temporary, "wx");
-      try {
-        writeSync(fd, data);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temporary, file);
-    } catch (error) {
-      rmSync(temporary, { force: true });
-      throw error;
-    }
+    writeFileAtomicSync(file, data);
     return id;
   }
 
@@ -103,6 +68,10 @@ export class BlobStore {
     if (!BLOB_ID_PATTERN.test(id)) throw new RangeError(`not a blob id: ${id}`);
     return path.join(this.#dir, id.slice(0, 2), id);
   }
+}
+
+function blobId(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
 }
 
 async function exists(file: string): Promise<boolean> {

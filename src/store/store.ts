@@ -1,14 +1,24 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
+import type { Logger } from "../log.js";
 import { JobTable } from "./job-table.js";
 import { MIGRATIONS, type MigrationContext } from "./migrations.js";
+import { openDatabase } from "./open.js";
+import { isTransientStoreError, StoreUnavailableError } from "./unavailable.js";
+import { WriteQueue } from "./write-queue.js";
 
 /**
  * The bot's persistent state in one embedded SQLite file: community presets, delivered results, votes and
  * guild settings. This module is the only one that speaks SQL, so a move to PostgreSQL replaces this file
  * (and migrations.ts) and nothing else. Every write runs in an IMMEDIATE transaction: the bot and a job
- * runner may hold connections to the same file, and WAL plus a busy timeout lets them take turns.
+ * runner may hold connections to the same file, and WAL lets readers go on while one of them writes.
+ * (Nothing can lock readers out either: each open WAL connection holds a shared lock on the file, so no
+ * other process gets the exclusive lock that would.)
+ *
+ * better-sqlite3 is synchronous, so waiting for another process's write lock freezes the event loop for
+ * as long as the busy timeout. The bot's connection therefore waits only briefly (INTERACTIVE_BUSY_TIMEOUT_MS):
+ * - writes that must never be lost go through enqueue(): in order, retried off the hot path until written;
+ * - other writes (a moderator's action, a settings change) fail fast with StoreUnavailableError, and the
+ *   member is asked to try again.
  */
 
 export type PresetStatus = "pending" | "approved" | "rejected";
@@ -36,6 +46,16 @@ export interface NewPreset {
   readonly thumbnail: Buffer;
   readonly phash: string;
   readonly createdAt?: number;
+}
+
+/** What a guild's community presets take up, and one member's part in it (for the submission limits). */
+export interface PresetUsage {
+  readonly pendingByMember: number;
+  readonly pendingInServer: number;
+  /** Bytes of stored images (painting and thumbnail) of every preset in the guild, whatever its status. */
+  readonly storedBytes: number;
+  /** When the member's latest preset still stored was submitted. */
+  readonly lastSubmittedAt: number | undefined;
 }
 
 export interface ResultRecord {
@@ -88,8 +108,18 @@ export class PresetNameTakenError extends Error {
   override readonly name = "PresetNameTakenError";
 }
 
-/** How long a connection waits for another one's write transaction before giving up. */
-const BUSY_TIMEOUT_MS = 5000;
+/**
+ * How long one statement on the bot's connection waits for another connection's lock: short, as the
+ * wait blocks the event loop. Processes without members to answer (batch jobs, tools) pass a longer one.
+ */
+export const INTERACTIVE_BUSY_TIMEOUT_MS = 10;
+
+export interface StoreOptions extends MigrationContext {
+  /** Defaults to INTERACTIVE_BUSY_TIMEOUT_MS. */
+  readonly busyTimeoutMs?: number;
+  /** Where the write queue reports a stall (the database locked or full) and its end. */
+  readonly log?: Logger;
+}
 
 interface PresetRow {
   id: number;
@@ -131,48 +161,108 @@ const RESULT_COLUMNS =
 
 export class Store {
   readonly #db: Database.Database;
+  readonly #queue: WriteQueue;
+  readonly #busyTimeoutMs: number;
+  /**
+   * The last write met another connection's lock: until one gets through, writes don't wait for it at all
+   * (SQLite's wait is a sleep on this thread, and under load each of its naps oversleeps), they fail at once.
+   */
+  #locked = false;
   /** The job layer's rows (see job-table.ts). */
   readonly jobs: JobTable;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, options: StoreOptions) {
     this.#db = db;
+    this.#busyTimeoutMs = options.busyTimeoutMs ?? INTERACTIVE_BUSY_TIMEOUT_MS;
+    db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    const log = options.log;
+    this.#queue = new WriteQueue({
+      run: (work) => this.#transaction(work),
+      isTransient: isTransientStoreError,
+      onStall: (error, waiting) =>
+        log?.warn({ err: error, waiting }, "database not writable; queued writes will be retried"),
+      onRecover: (written, stalledMs) =>
+        log?.info({ written, stalledMs }, "database writable again; queued writes committed"),
+    });
     this.jobs = new JobTable(db, (work) => this.#write(work));
   }
 
   /**
-   * Opens (creating if needed) the database file and brings its schema up to date; `context` carries what
-   * data migrations need (the folder of job files from before the jobs table).
+   * Opens (creating if needed) the database file and brings its schema up to date; the options carry what
+   * data migrations need (the folder of job files from before the jobs table). Throws StoreOpenError,
+   * naming the file and what is wrong with it, when it cannot.
    */
-  static open(file: string, context: MigrationContext = {}): Store {
-    if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
-    const db = new Database(file, { timeout: BUSY_TIMEOUT_MS });
-    db.pragma("journal_mode = WAL");
-    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-    db.pragma("foreign_keys = ON");
-    // WAL with NORMAL sync stays consistent on a crash; only the last commits may be lost on power loss.
-    db.pragma("synchronous = NORMAL");
-    migrate(db, context);
-    return new Store(db);
+  static open(file: string, options: StoreOptions = {}): Store {
+    return new Store(
+      openDatabase(file, (opened) => migrate(opened, options)),
+      options,
+    );
   }
 
   get schemaVersion(): number {
     return this.#db.pragma("user_version", { simple: true }) as number;
   }
 
+  /** Writes queued by enqueue() and not yet committed. */
+  get queuedWrites(): number {
+    return this.#queue.size;
+  }
+
+  /**
+   * Runs `work` (store writes, and reads they depend on) in one transaction that is never lost to a lock
+   * or a full disk: after every write queued before it, retried off the hot path until committed. When
+   * nothing is waiting it runs at once, before this returns. For writes a member must not lose (votes,
+   * result records); the promise carries `work`'s value.
+   */
+  enqueue<T>(work: () => T): Promise<T> {
+    return this.#queue.enqueue(work);
+  }
+
+  /** Keeps retrying queued writes for up to `timeoutMs`; resolves with how many are still not written. */
+  drain(timeoutMs: number): Promise<number> {
+    return this.#queue.drain(timeoutMs);
+  }
+
+  /** Closes the file; writes still queued are rejected (drain() first to give them a chance). */
   close(): void {
+    this.#queue.close();
     if (this.#db.open) this.#db.close();
   }
 
   /**
-   * Runs `work` in one write transaction; the store's own writes inside it join it (as savepoints), so
-   * several of them commit or vanish together.
+   * Runs `work` in one write transaction now; the store's own writes inside it join it (as savepoints), so
+   * several of them commit or vanish together. Throws StoreUnavailableError when the file is locked or the
+   * disk is full (after a short wait), rather than block.
    */
   batch<T>(work: () => T): T {
     return this.#write(work);
   }
 
   #write<T>(work: () => T): T {
-    return this.#db.transaction(work).immediate();
+    if (this.#db.inTransaction) return this.#db.transaction(work)(); // joins the open one as a savepoint
+    // Queued writes go first, so writes land in the order they were asked for.
+    if (!this.#queue.flush()) throw StoreUnavailableError.wrap(this.#queue.stalledBy);
+    try {
+      return this.#transaction(work);
+    } catch (error) {
+      throw StoreUnavailableError.wrap(error);
+    }
+  }
+
+  #transaction<T>(work: () => T): T {
+    const wasLocked = this.#locked;
+    if (wasLocked) this.#db.pragma("busy_timeout = 0");
+    try {
+      const value = this.#db.transaction(work).immediate();
+      this.#locked = false;
+      return value;
+    } catch (error) {
+      const unavailable = StoreUnavailableError.wrap(error);
+      if (unavailable instanceof StoreUnavailableError) this.#locked = unavailable.reason === "busy";
+      throw error;
+    } finally {
+      if (wasLocked) this.#db.pragma(`busy_timeout = ${this.#busyTimeoutMs}`);
+    }
   }
 
   // --- community presets -------------------------------------------------------------------------
@@ -227,6 +317,21 @@ export class Store {
           .prepare(`SELECT ${PRESET_COLUMNS} FROM guild_presets WHERE guild_id = ? ORDER BY id`)
           .all(guildId);
     return (rows as PresetRow[]).map(toPreset);
+  }
+
+  presetUsage(guildId: string, memberId: string): PresetUsage {
+    const row = this.#db
+      .prepare(
+        `SELECT coalesce(sum(status = 'pending' AND submitter_id = ?), 0) AS pendingByMember,
+                coalesce(sum(status = 'pending'), 0) AS pendingInServer,
+                coalesce(sum(length(image) + length(thumbnail)), 0) AS storedBytes,
+                max(CASE WHEN submitter_id = ? THEN created_at END) AS lastSubmittedAt
+         FROM guild_presets WHERE guild_id = ?`,
+      )
+      .get(memberId, memberId, guildId) as Omit<PresetUsage, "lastSubmittedAt"> & {
+      lastSubmittedAt: number | null;
+    };
+    return { ...row, lastSubmittedAt: row.lastSubmittedAt ?? undefined };
   }
 
   presetImage(id: number): { image: Buffer; thumbnail: Buffer } | undefined {

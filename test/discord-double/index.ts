@@ -230,6 +230,11 @@ export class DiscordDouble {
     });
   }
 
+  /** How many times the CDN served a hosted file's bytes (GET or HEAD), by attachment id. */
+  attachmentFetches(attachmentId: string): number {
+    return this.cdn.files.get(attachmentId)?.fetches ?? 0;
+  }
+
   /** Dispatches INTERACTION_CREATE type 2 (APPLICATION_COMMAND). */
   sendCommand(input: CommandInput): SentInteraction {
     const registered = this.findCommand(input.name, input.commandType ?? 1);
