@@ -60,16 +60,19 @@ async function paintTo(out: string) {
 }
 
 describe("stylize CLI on a full disk", () => {
-  it("says the disk is full, exits 1, leaves no file; writes it once space is back", async (context) => {
+  it("says the disk is full, keeps the painting elsewhere, leaves no file; writes it once space is back", async (context) => {
     if (!fs) return context.skip();
     const out = path.join(fs.dir, "out.png");
     await fs.fill();
     const full = await paintTo(out);
     expect(full.code).toBe(1);
-    expect(full.stderr).toContain(
-      `stylize: could not write ${out}: the disk is full (ENOSPC); nothing was written`,
-    );
-    expect(await readdir(fs.dir)).toEqual(["filler.bin"]);
+    const saved = new RegExp(
+      `could not write ${out} \\(the disk is full\\); the painting was saved to (\\S+\\.png) instead`,
+    ).exec(full.stderr)?.[1];
+    expect(saved, full.stderr).toBeDefined();
+    expect((await sharp(saved!).metadata()).format).toBe("png"); // the painting is not lost
+    await rm(saved!);
+    expect(await readdir(fs.dir)).toEqual(["filler.bin"]); // nothing half-written at the target
 
     await fs.free();
     expect((await paintTo(out)).code).toBe(0);
