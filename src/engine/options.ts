@@ -74,6 +74,7 @@ export const defaultStylizeOptions = {
   // Gatys et al. found average pooling gives slightly more appealing results.
   pooling: "avg",
   init: "content",
+  jitter: true,
   colorMode: "none",
   styleScale: 1,
   previewEverySteps: 0,
@@ -123,6 +124,7 @@ function validate(o: ResolvedOptions): void {
   };
 
   checkImage("content", o.content, fail);
+  if (o.initImage !== undefined) checkImage("initImage", o.initImage, fail);
   if (o.styles.length === 0) fail("at least one style image is needed");
   o.styles.forEach((s, i) => {
     checkImage(`styles[${i}].image`, s.image, fail);
@@ -135,6 +137,7 @@ function validate(o: ResolvedOptions): void {
   oneOf("pooling", o.pooling, POOLINGS);
   oneOf("init", o.init, INIT_MODES);
   oneOf("colorMode", o.colorMode, COLOR_MODES);
+  if (typeof o.jitter !== "boolean") fail(`jitter must be true or false; got ${o.jitter}`);
   if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
   nonNegative("contentWeight", o.contentWeight);
   nonNegative("styleWeight", o.styleWeight);
