@@ -83,7 +83,7 @@ describe("what a member sees", () => {
     const ask = t.double.clickButton({ customId: `hd:${jobId}`, messageId, user: ALICE });
     const question = await privateText(ask);
     expect(question).toMatch(
-      /^HD paints this again at 64 px with hq quality: about .+ of painting.*Start it\?$/,
+      /^HD refines this picture at 64 px with hq quality: about .+ of painting.*Start it\?$/,
     );
     const button = (await ask.response).data as {
       components: { components: { custom_id: string; label: string }[] }[];
@@ -101,6 +101,11 @@ describe("what a member sees", () => {
     expect(descriptionOf(starting)).toMatch(/of painting/);
     const hd = await paintingReady(t.double, go.token);
     expect(descriptionOf(hd)).toContain("Larger and finer: 64 px, hq quality (was 32 px, balanced)");
+    // It refined the finished picture rather than painting the photo again.
+    const parent = await t.bot.context.jobs.get(jobId);
+    const refined = await t.bot.context.jobs.get(jobIdOf(t.double, go.token));
+    expect(parent?.resultBlob).toBeDefined();
+    expect(refined?.initBlob).toBe(parent?.resultBlob);
   });
 
   it("paints with a painting the member brings for one job, and re-rolls it with the same painting", async () => {

@@ -78,7 +78,7 @@ function nextSettings(action: FollowUp, settings: JobSettings, maxSize: number):
       return { ...settings, strength: clampStrength(settings.strength - STRENGTH_STEP) };
     case "hd":
     case "hdgo":
-      // Same seed and balance, larger and finer: a refined pass of the image they liked.
+      // Same seed and balance, larger and finer, starting from the image they liked (see followUpJob).
       return { ...settings, size: Math.min(maxSize, settings.size * 2), quality: "hq" };
   }
 }
@@ -112,6 +112,12 @@ async function followUpJob(
     );
   }
   if (action === "hd" && (await askToConfirmHd(interaction, bot, job.id, settings, photo))) return;
+  // HD refines the finished result at the larger size rather than painting the photo again: the same
+  // picture, finer, for fewer steps. Without a result (it was deleted) it paints the photo at that size.
+  const refined =
+    (action === "hd" || action === "hdgo") && job.resultBlob
+      ? await bot.jobs.blob(job.resultBlob).catch(() => undefined)
+      : undefined;
   const reservation = await reserveJob(interaction, bot);
   await withReservation(bot, reservation, async () => {
     const replyTo = await deferReply(interaction);
@@ -119,6 +125,7 @@ async function followUpJob(
       settings,
       content: photo,
       styleImage: painting,
+      initImage: refined,
       parentId: job.id,
       replyTo,
     });
@@ -143,7 +150,7 @@ async function askToConfirmHd(
   const guess = estimate.measured ? "" : " (a rough guess: nothing has been painted here yet)";
   await interaction.reply({
     content:
-      `HD paints this again at ${settings.size} px with hq quality: about ${formatDuration(estimate.runMs)} of ` +
+      `HD refines this picture at ${settings.size} px with hq quality: about ${formatDuration(estimate.runMs)} of ` +
       `painting${queue}${guess}. Start it?`,
     components: [
       new ActionRowBuilder<ButtonBuilder>().addComponents(

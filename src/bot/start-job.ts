@@ -64,6 +64,7 @@ export function submitJob(
     settings: JobSettings;
     content: Uint8Array;
     styleImage?: Uint8Array;
+    initImage?: Uint8Array;
     parentId?: string;
     replyTo: ReplyTo;
   },

@@ -37,6 +37,8 @@ export interface JobRequest extends JobOwner {
   readonly content: Uint8Array;
   /** The member's own painting for this job (an encoded image file); else `settings.presetId` names the style. */
   readonly styleImage?: Uint8Array;
+  /** A picture to start from instead of the photo, e.g. the result an HD job refines (an encoded image file). */
+  readonly initImage?: Uint8Array;
   /** The job this one re-rolls or refines, if any. */
   readonly parentId?: string;
   readonly replyTo?: unknown;

@@ -117,6 +117,7 @@ export class LocalJobRunner implements JobRunner {
     try {
       const contentBlob = await this.#options.blobs.put(request.content);
       const styleBlob = request.styleImage && (await this.#options.blobs.put(request.styleImage));
+      const initBlob = request.initImage && (await this.#options.blobs.put(request.initImage));
       const { width, height } = await sharp(request.content).metadata();
       const record = asJobRecord(
         this.#options.store.jobs.insert({
@@ -126,6 +127,7 @@ export class LocalJobRunner implements JobRunner {
           settings: request.settings,
           contentBlob,
           styleBlob,
+          initBlob,
           parentId: request.parentId,
           replyTo: request.replyTo,
           createdAt: Date.now(),

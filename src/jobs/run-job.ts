@@ -85,7 +85,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
       },
       content,
       styles: prepared.styles,
-      ...(prepared.initImage && { initImage: prepared.initImage }),
+      ...(job.initBlob && { initImage: await options.blobs.get(job.initBlob) }),
       frameEdge: FRAME_EDGE,
     },
     {

@@ -19,6 +19,8 @@ export interface StoredJob {
   readonly contentBlob: string;
   /** The member's own painting for this job, if they brought one (else the settings name a style). */
   readonly styleBlob?: string;
+  /** A picture to start from instead of the photo (the result an HD job refines). */
+  readonly initBlob?: string;
   readonly parentId?: string;
   readonly replyTo?: unknown;
   readonly state: JobState;
@@ -42,6 +44,7 @@ interface JobRow {
   settings: string;
   content_blob: string;
   style_blob: string | null;
+  init_blob: string | null;
   parent_id: string | null;
   reply_to: string | null;
   state: JobState;
@@ -64,6 +67,7 @@ export type NewJob = Pick<
   | "settings"
   | "contentBlob"
   | "styleBlob"
+  | "initBlob"
   | "parentId"
   | "replyTo"
   | "createdAt"
@@ -88,8 +92,8 @@ export class JobTable {
     return this.#write(() => {
       this.#db
         .prepare(
-          `INSERT INTO jobs (id, user_id, guild_id, settings, content_blob, style_blob, parent_id, reply_to, state, created_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+          `INSERT INTO jobs (id, user_id, guild_id, settings, content_blob, style_blob, init_blob, parent_id, reply_to, state, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
         )
         .run(
           job.id,
@@ -98,6 +102,7 @@ export class JobTable {
           JSON.stringify(job.settings),
           job.contentBlob,
           job.styleBlob ?? null,
+          job.initBlob ?? null,
           job.parentId ?? null,
           job.replyTo === undefined ? null : JSON.stringify(job.replyTo),
           job.createdAt,
@@ -183,6 +188,7 @@ export class JobTable {
         .prepare(
           `SELECT content_blob AS blob FROM jobs
            UNION SELECT style_blob FROM jobs WHERE style_blob IS NOT NULL
+           UNION SELECT init_blob FROM jobs WHERE init_blob IS NOT NULL
            UNION SELECT result_blob FROM jobs WHERE result_blob IS NOT NULL
            UNION SELECT timelapse_blob FROM jobs WHERE timelapse_blob IS NOT NULL`,
         )
@@ -209,6 +215,7 @@ function toRecord(row: JobRow): StoredJob {
     settings: JSON.parse(row.settings) as unknown,
     contentBlob: row.content_blob,
     styleBlob: optional(row.style_blob),
+    initBlob: optional(row.init_blob),
     parentId: optional(row.parent_id),
     replyTo: row.reply_to === null ? undefined : (JSON.parse(row.reply_to) as unknown),
     state: row.state,

@@ -95,6 +95,8 @@ export const MIGRATIONS: readonly Migration[] = [
   (db, context) => {
     if (context.legacyJobs) importLegacyJobFiles(db, context.legacyJobs);
   },
+  // 5: a job may start from a picture other than the photo (HD refines the result it enlarges).
+  "ALTER TABLE jobs ADD COLUMN init_blob TEXT;",
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
