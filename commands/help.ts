@@ -26,7 +26,7 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "• `seed` — repeat a result exactly (every result shows its seed)",
         "",
         "The reply shows your place in the queue, then the painting emerging, then the result with a timelapse.",
-        "Buttons: **Cancel** (yours only), **Re-roll** (new seed), **Stronger** / **Weaker**, **HD** (larger, finer).",
+        "Buttons: **Cancel** (yours only), **Re-roll** (new seed), **Stronger** / **Weaker**, **HD** (your result refined at twice the size).",
         "",
         "**/styles** — browse the artworks · **/queue** — your jobs and the queue",
         "React with the server's vote emoji (⭐ unless changed) on a painting you like: **/leaderboard** shows the",
