@@ -16,7 +16,7 @@ export function lossFigure(rows: readonly { pair: string; before: number; now: n
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="16">final style loss ÷ content loss (log scale)</text>`,
+    `<text x="${left}" y="16">final style loss ÷ content loss, weights divided out (log scale)</text>`,
   ];
   for (let d = low; d <= high; d++) {
     parts.push(
