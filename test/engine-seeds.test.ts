@@ -75,7 +75,7 @@ describe("the start image", () => {
       tensor.dispose();
     }
   };
-  const base = { init: "content", colorMode: "none" } as const;
+  const base = { init: "content", colorMode: "none", startNoise: START_NOISE_STD } as const;
 
   it("is the photo plus the seed's smooth noise: same seed identical, another seed elsewhere", async () => {
     const a = await start({ ...base, seed: 1 });
@@ -87,6 +87,10 @@ describe("the start image", () => {
     expect(moved).toBeLessThan(START_NOISE_STD);
     // Two independent seeds: about √2 × as far from each other as each from the photo.
     expect(meanAbsDifference(a, b)).toBeGreaterThan(moved);
+  });
+
+  it("startNoise 0 starts from the photo exactly", async () => {
+    expect(await start({ ...base, seed: 1, startNoise: 0 })).toEqual(photo);
   });
 
   it("starts from initImage instead of the photo, resized to the scale's size", async () => {
@@ -101,9 +105,9 @@ describe("the start image", () => {
   });
 
   it("from noise: grey plus seeded white noise, as before", async () => {
-    const a = await start({ init: "noise", colorMode: "none", seed: 4 });
-    expect(a).toEqual(await start({ init: "noise", colorMode: "none", seed: 4 }));
-    expect(a).not.toEqual(await start({ init: "noise", colorMode: "none", seed: 5 }));
+    const a = await start({ ...base, init: "noise", seed: 4 });
+    expect(a).toEqual(await start({ ...base, init: "noise", seed: 4 }));
+    expect(a).not.toEqual(await start({ ...base, init: "noise", seed: 5 }));
   });
 });
 

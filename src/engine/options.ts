@@ -1,4 +1,5 @@
 import { QUALITY_PRESETS } from "./schedule.js";
+import { START_NOISE_STD } from "./start-image.js";
 import {
   COLOR_MODES,
   INIT_MODES,
@@ -74,6 +75,7 @@ export const defaultStylizeOptions = {
   // Gatys et al. found average pooling gives slightly more appealing results.
   pooling: "avg",
   init: "content",
+  startNoise: START_NOISE_STD,
   jitter: true,
   colorMode: "none",
   styleScale: 1,
@@ -137,6 +139,8 @@ function validate(o: ResolvedOptions): void {
   oneOf("pooling", o.pooling, POOLINGS);
   oneOf("init", o.init, INIT_MODES);
   oneOf("colorMode", o.colorMode, COLOR_MODES);
+  if (!(o.startNoise >= 0 && o.startNoise <= 255))
+    fail(`startNoise must be from 0 to 255; got ${o.startNoise}`);
   if (typeof o.jitter !== "boolean") fail(`jitter must be true or false; got ${o.jitter}`);
   if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
   nonNegative("contentWeight", o.contentWeight);

@@ -13,7 +13,11 @@ import type { RgbImage, StylizeOptions } from "./types.js";
  * classic grey plus white noise, seeded.
  */
 
-/** Standard deviation of the smooth noise added to a photo start, in pixel values (0..255). */
+/**
+ * Default standard deviation of the smooth noise added to a photo start, in pixel values (0..255): on the
+ * reference weights two seeds then differ by about half as much as the painting differs from the photo
+ * (docs/look.md), while the photo's composition stays.
+ */
 export const START_NOISE_STD = 40;
 /** Noise init: mid grey plus this standard deviation of seeded Gaussian noise, in pixel values. */
 const WHITE_NOISE_STD = 32;
@@ -28,7 +32,7 @@ const OCTAVES = [
   { cells: 8, amplitude: 0.45 },
 ] as const;
 
-export type StartOptions = Pick<StylizeOptions, "init" | "seed" | "colorMode" | "initImage">;
+export type StartOptions = Pick<StylizeOptions, "init" | "seed" | "colorMode" | "initImage" | "startNoise">;
 
 /** The first scale's start, at `content`'s size (the content already at that scale). */
 export function startImage(options: StartOptions, content: RgbImage): tf.Tensor4D {
@@ -45,10 +49,11 @@ export function startImage(options: StartOptions, content: RgbImage): tf.Tensor4
   }
   const photo = options.initImage ? resampleImage(options.initImage, width, height) : content;
   const base = options.colorMode === "luminance" ? luminanceImage(photo) : photo;
+  if (options.startNoise === 0) return imageToTensor(base);
   const noise = smoothNoise(width, height, options.seed);
   return tf.tidy(() =>
     tf.clipByValue(
-      tf.add(imageToTensor(base), tf.mul(tf.tensor4d(noise, [1, height, width, 3]), START_NOISE_STD)),
+      tf.add(imageToTensor(base), tf.mul(tf.tensor4d(noise, [1, height, width, 3]), options.startNoise)),
       0,
       255,
     ),

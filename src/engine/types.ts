@@ -67,6 +67,11 @@ export interface StylizeOptions {
    * resized to the first scale's size, then blended with the seed's noise like the photo would be.
    */
   readonly initImage?: RgbImage;
+  /**
+   * Standard deviation, in pixel values (0..255), of the seed's smooth noise added to the photo or
+   * initImage at the start; 0 starts from them exactly (the seed then decides only the jitter).
+   */
+  readonly startNoise: number;
   /** Shift the objective's view of the image by seeded offsets between steps (Adam only; see jitter.ts). */
   readonly jitter: boolean;
   /**
