@@ -33,7 +33,7 @@ export type ResolvedOptions = StylizeOptions &
  * Loss weights at strength 0.5. Content 5 is jcjohnson/neural-style's, whose objective this one
  * reproduces: Caffe-preprocessed 0..255 input, content MSE, Gram matrices divided by C·H·W compared by MSE.
  * Their style 100 read as a tinted photo at 384–512 px (issue 11); 400 (what strength 0.7 gave before) is
- * painterly at every size on the reference pairs without losing the photo's layout, and 800 lost the
+ * painterly on the reference pairs at 256 and 384 px without losing the photo's layout, and 800 lost the
  * buildings (docs/look.md). TV is a mean here (neural-style: half a sum), so a weight
  * converted from theirs (1e-3 at 512 px ≈ 400) would be 4× theirs at 256 px; on the reference weights
  * (Tübingen × Starry Night, 256 px) 400 held both the style and the content loss 2–3× higher and washed
