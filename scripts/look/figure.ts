@@ -15,6 +15,7 @@ export function lossFigure(rows: readonly { pair: string; before: number; now: n
   const height = 50 + rows.length * (2 * barHeight + 16);
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
+    "<title>Final style loss relative to content loss, before and now, per photo × painting pair</title>",
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
     `<text x="${left}" y="16">final style loss ÷ content loss, weights divided out (log scale)</text>`,
   ];

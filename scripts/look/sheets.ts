@@ -18,7 +18,7 @@ import { BEFORE, type Look, NOW } from "./looks.js";
 import { gridEnergy, meanAbsDifference, strokeScale } from "./measures.js";
 
 /**
- * `npm run look:sheets [-- --size 256 --quality balanced --only tubingen]`: the contact sheets and the figure of docs/look.md,
+ * `npm run look:sheets [-- --size 256 --quality fast --only tubingen --presets no]`: the contact sheets and the figure of docs/look.md,
  * painted with the real VGG19 weights (blocks 1–3) and photos and paintings in ../shared/reference (never
  * copied into the repository; only our own output images are written, to docs/look/). Each sheet row:
  * photo, painting, before (the old defaults), now (today's defaults), and on the first pair now with
@@ -35,7 +35,9 @@ const reference = path.resolve(repo, option("reference", "../shared/reference"))
 const outDir = path.resolve(repo, option("out", "docs/look"));
 const size = Number(option("size", "256"));
 const only = option("only", "");
-const quality = option("quality", "balanced") as Quality;
+const quality = option("quality", "fast") as Quality;
+/** The preset sheet's hq run alone takes ~6× a fast one: `--presets no` leaves the sheet out. */
+const presets = option("presets", "yes") === "yes";
 /** Long edge of one cell in a sheet: small enough that a sheet stays ~150 KB. */
 const CELL = 300;
 
@@ -139,23 +141,26 @@ async function main(): Promise<void> {
       console.log(`seed 1 vs seed 2: mean |Δ| ${meanAbsDifference(now.image, reroll.image).toFixed(1)}`);
     }
     ratios.push({ pair: pair.name, before: unweightedRatio(before, BEFORE), now: unweightedRatio(now, NOW) });
-    if (pair === PAIRS[0]) await presetSheet(weights, photo, painting, shown, now);
+    if (presets && pair === PAIRS[0]) await presetSheet(weights, photo, painting, shown, now);
   }
   const figure = path.join(outDir, "style-vs-content.svg");
   await writeFile(figure, lossFigure(ratios));
   console.log(`\nfigure → ${path.relative(repo, figure)}`);
 }
 
-/** fast, balanced (already painted) and hq at today's defaults, on the first pair. */
+/** fast, balanced and hq at today's defaults, on the first pair (`now` is the one at the chosen quality). */
 async function presetSheet(
   weights: VggWeights,
   photo: RgbImage,
   painting: RgbImage,
   shown: RgbImage,
-  balanced: Painted,
+  now: Painted,
 ): Promise<void> {
-  const fast = await paint(weights, photo, painting, { ...NOW, seed: 1, quality: "fast" });
-  const hq = await paint(weights, photo, painting, { ...NOW, seed: 1, quality: "hq" });
+  const at = async (q: Quality) =>
+    q === quality ? now : await paint(weights, photo, painting, { ...NOW, seed: 1, quality: q });
+  const fast = await at("fast");
+  const balanced = await at("balanced");
+  const hq = await at("hq");
   const file = path.join(outDir, "presets.jpg");
   await writeFile(file, await sheet([fast.image, balanced.image, hq.image]));
   console.log(`\npresets → ${path.relative(repo, file)}`);

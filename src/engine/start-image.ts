@@ -15,8 +15,8 @@ import type { RgbImage, StylizeOptions } from "./types.js";
 
 /**
  * Default standard deviation of the smooth noise added to a photo start, in pixel values (0..255): on the
- * reference weights two seeds then differ by about half as much as the painting differs from the photo
- * (docs/look.md), while the photo's composition stays.
+ * reference weights two seeds' paintings then differ about as much as a painting differs from its photo
+ * (docs/look.md), while the photo's layout stays.
  */
 export const START_NOISE_STD = 40;
 /** Noise init: mid grey plus this standard deviation of seeded Gaussian noise, in pixel values. */
