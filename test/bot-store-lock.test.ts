@@ -57,16 +57,19 @@ async function lockDatabase(file: string, holdMs: number): Promise<{ released: P
 
 /**
  * The machine is shared (a load of 10 on 2 cores is common, with other test files running beside this one),
- * and the OS not scheduling this process shows up as event-loop delay too. Giving the main thread a
- * real-time priority for the measurement (`chrt`, this thread only, children reset on fork; it sleeps
- * nearly all the time, so it takes little) takes co-tenants out and leaves what the bot itself does. Where
- * that is not allowed, a higher nice value, else nothing (with a warning).
+ * and the OS not scheduling this process shows up as event-loop delay too. Giving this process a real-time
+ * priority for the measurement (`chrt`, all its threads: the main thread waits on V8's garbage-collector
+ * helpers and libuv's pool, so raising it alone still let 100 ms stalls through at a load of 10; children
+ * reset on fork; it sleeps nearly all the time, so it takes little) takes co-tenants out and leaves what
+ * the bot itself does. Where that is not allowed, a higher nice value, else nothing (with a warning).
  */
 function measureAtHighPriority(): () => void {
-  const pid = String(process.pid); // the main thread's id
+  const pid = String(process.pid);
   try {
-    execFileSync("chrt", ["--reset-on-fork", "--fifo", "--pid", "10", pid], { stdio: "ignore" });
-    return () => execFileSync("chrt", ["--other", "--pid", "0", pid], { stdio: "ignore" });
+    execFileSync("chrt", ["--all-tasks", "--reset-on-fork", "--fifo", "--pid", "10", pid], {
+      stdio: "ignore",
+    });
+    return () => execFileSync("chrt", ["--all-tasks", "--other", "--pid", "0", pid], { stdio: "ignore" });
   } catch {
     const before = getPriority();
     try {
