@@ -1,7 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
 import { colorSources, luminanceImage, type SourceImages, withContentChroma } from "./color.js";
-import { createStyleNetwork } from "./create-network.js";
 import type { ScaleObjective, StyleNetwork } from "./network.js";
 import type { ObjectiveSpec } from "./objective.js";
 import { Adam } from "./optimizers/adam.js";
@@ -11,7 +10,7 @@ import { resolveOptions, type StylizeRequest } from "./options.js";
 import { PreviewCadence, RunClock } from "./progress.js";
 import { gaussianNoise } from "./random.js";
 import { resampleImage } from "./resample.js";
-import { fitLongEdge, planScales } from "./schedule.js";
+import { fitLongEdge, Plateau, planScales } from "./schedule.js";
 import { imageToTensor, resizeTensor, tensorToImage } from "./tensor-image.js";
 import type {
   LossBreakdown,
@@ -22,6 +21,7 @@ import type {
   StylizeOptions,
   VggWeights,
 } from "./types.js";
+import { leaseNetwork } from "./warm.js";
 
 export { resolveOptions, type StylizeRequest } from "./options.js";
 
@@ -50,13 +50,14 @@ export async function* stylize(
 
   const { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers } = options;
   const spec: ObjectiveSpec = { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers };
-  const net = await createStyleNetwork(backendChoice, weights, spec, options.pooling);
+  const lease = await leaseNetwork(backendChoice, weights, spec, options.pooling);
+  const net = lease.network;
   let plan: ScalePlan[];
   try {
     const schedule = { scales: options.scales, stepsPerScale: options.stepsPerScale };
     plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings);
   } catch (error) {
-    net.dispose();
+    lease.release();
     throw error;
   }
   const totalSteps = plan.reduce((n, s) => n + s.steps, 0);
@@ -83,6 +84,7 @@ export async function* stylize(
         } finally {
           start.dispose();
         }
+        const plateau = new Plateau(options.tolerance);
         for (let step = 1; step <= scale.steps; step++) {
           signal?.throwIfAborted();
           const stepStarted = performance.now();
@@ -110,6 +112,7 @@ export async function* stylize(
           }
           // Let timers, I/O and abort handlers run between steps.
           await new Promise<void>((resolve) => setImmediate(resolve));
+          if (plateau.reached(losses.total)) break;
         }
         signal?.throwIfAborted();
         image = optimizer.output();
@@ -129,12 +132,12 @@ export async function* stylize(
     };
   } finally {
     image?.dispose();
-    net.dispose();
+    lease.release();
   }
 }
 
-/** The objective at one scale; the style images scale with the content. */
-function scaleObjective(
+/** The objective at one scale; the style images scale with the content. (Also what npm run bench:quality scores with.) */
+export function scaleObjective(
   net: StyleNetwork,
   options: StylizeOptions,
   images: SourceImages,
