@@ -250,8 +250,9 @@ async function main(): Promise<void> {
     number,
     { label: string; old: [number, number][]; new: [number, number][]; target: number }[]
   >();
-  for (const size of sizes) {
-    for (const [pairIndex, [photoName, paintingName]] of PAIRS.entries()) {
+  // Pair by pair, both sizes each, the pictures rewritten after each: an interrupted run keeps what it did.
+  for (const [pairIndex, [photoName, paintingName]] of PAIRS.entries()) {
+    for (const size of sizes) {
       const content = await decode(path.join(REFERENCE_DIR, `images/content/${photoName}.jpg`), 2048);
       const painting = await decode(path.join(REFERENCE_DIR, `images/style/${paintingName}.jpg`), 1024);
       const base = { content, styles: [{ image: painting, weight: 1 }], size, seed: SEED, ...LAYERS };
@@ -329,9 +330,9 @@ async function main(): Promise<void> {
             ? `; to 1.1 × reference ${row.referenceFinal!.toExponential(3)}: old ${seconds(row.oldToReferenceMs)}, new ${seconds(row.newToReferenceMs)}`
             : ""),
       );
+      await writeSheet(size, sheets.get(size)!);
+      await writeCurves(size, curves.get(size)!);
     }
-    await writeSheet(size, sheets.get(size)!);
-    await writeCurves(size, curves.get(size)!);
   }
   console.log(
     "\n| pair | size | old defaults: time to target | new defaults | old ÷ new | final loss old → new |",
@@ -425,7 +426,8 @@ async function writeCurves(
       ${line(p.old, "#d62728")}${line(p.new, "#1f77b4")}
       <text x="${pad}" y="${h - 20}">0</text><text x="${w - 8}" y="${h - 20}" text-anchor="end">${(maxT / 1000).toFixed(0)} s</text>
       <text x="4" y="14">log loss</text>
-      <text x="${pad}" y="${h - 6}">${p.label}, ${size} px: <tspan fill="#d62728">old</tspan> <tspan fill="#1f77b4">new</tspan> - - target</text>
+      <text x="${w - 8}" y="14" text-anchor="end">${p.label}, ${size} px</text>
+      <text x="${pad}" y="${h - 6}"><tspan fill="#d62728">old defaults</tspan>  <tspan fill="#1f77b4">new defaults</tspan>  - - target</text>
     </svg>`;
   });
   const parts = await Promise.all(
