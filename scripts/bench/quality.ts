@@ -23,7 +23,7 @@ import { decodeImage } from "../../src/images/index.js";
 import { createLogger } from "../../src/log.js";
 
 /**
- * `npm run bench:quality [-- --sizes 256,384 --pairs 3 --reference --out docs/quality]`
+ * `npm run bench:quality [-- --sizes 256,384 --pairs 3 | --only 2,3 --reference --out docs/quality]`
  *
  * Quality against time: how long each schedule (optimiser, scales, steps, stopping rule) takes to reach
  * the same picture. On the real VGG19 weights (blocks 1–3 in ../shared/reference; without them it says
@@ -56,7 +56,15 @@ const PAIRS = [
   ["golden_gate", "the_scream"],
   ["hoovertowernight", "great_wave_off_kanagawa"],
   ["amber", "composition_vii"],
-].slice(0, Number(option("pairs", "3")));
+].filter((_, i) =>
+  // `--pairs N`: the first N; `--only 2,3`: those (1-based), e.g. to finish an interrupted run.
+  args.includes("--only")
+    ? option("only", "")
+        .split(",")
+        .map(Number)
+        .includes(i + 1)
+    : i < Number(option("pairs", "3")),
+);
 
 /** Blocks 1–3 only: relu3_2 stands in for relu4_2, three style layers for five. */
 const LAYERS = {
