@@ -85,6 +85,7 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
       },
       content,
       styles: prepared.styles,
+      ...(prepared.initImage && { initImage: prepared.initImage }),
       frameEdge: FRAME_EDGE,
     },
     {
