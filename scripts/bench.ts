@@ -29,7 +29,8 @@ import { createLogger } from "../src/log.js";
  * Times one Gatys optimisation step (VGG19 conv1_1..conv5_1 forward, input gradient, Adam update) on
  * square images, with full-size random VGG19 weights (timing does not depend on their values), on the
  * backend the engine picks (or STYLIZE_BACKEND; STYLIZE_THREADS sets its threads). Per size it prints ms/step, GFLOP/s (analytic conv
- * FLOPs: forward + input gradient), % of the machine's fp32 peak (--peak, GFLOP/s) and peak RSS, and the
+ * FLOPs: forward + input gradient), % of the machine's fp32 peak (--peak, GFLOP/s), peak RSS (the
+ * engine's and PyTorch's, both getrusage's maximum), and the
  * ratio engine ÷ baseline, the baseline timed in alternation with the engine in the same run so that
  * both see the same machine load.
  *
@@ -103,6 +104,8 @@ async function prepare(size: number, network: StyleNetwork) {
 /** Something timed in alternation with the engine: one step per call, in ms. */
 interface Baseline {
   timeStep(): Promise<number>;
+  /** Its peak resident memory in MB, when it runs in a process of its own. */
+  peakRssMb?: number;
   close(): void;
 }
 
@@ -123,22 +126,31 @@ function torchUnavailable(): string | undefined {
 function torchBaseline(size: number): Baseline {
   const args = [TORCH_SCRIPT, "--sizes", String(size), "--steps", "1", "--warmup", "1", "--blas", "openblas"];
   return {
+    peakRssMb: 0,
     async timeStep() {
       const run = spawnSync(TORCH_PYTHON, args, { encoding: "utf8" });
       const line = run.stdout.split("\n").find((l) => l.startsWith("{"));
       if (run.status !== 0 || !line) throw new Error(`torch_step.py failed: ${run.stderr.trim()}`);
-      return (JSON.parse(line) as { msPerStep: number }).msPerStep;
+      const result = JSON.parse(line) as { msPerStep: number; peakRssMb: number };
+      this.peakRssMb = Math.max(this.peakRssMb ?? 0, result.peakRssMb);
+      return result.msPerStep;
     },
     close() {},
   };
 }
 
-let peakRss = 0;
 async function timeStep(runner: Awaited<ReturnType<typeof prepare>>): Promise<number> {
   const t0 = performance.now();
   await runner.step();
-  peakRss = Math.max(peakRss, process.memoryUsage().rss);
   return performance.now() - t0;
+}
+
+/**
+ * The process's peak resident memory so far (getrusage's ru_maxrss, as torch_step.py reports PyTorch's),
+ * in MB. Sizes run smallest first, so after a size it is that size's peak.
+ */
+function peakRssMb(): number {
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
 
 /** Why the plain baseline cannot run on this backend, or undefined when it can. */
@@ -175,7 +187,7 @@ async function main(): Promise<void> {
         : undefined;
   console.log(unavailable ?? `baseline: ${baselineKind}`);
   console.log(
-    "size  GFLOP/step  engine ms/step  GFLOP/s  % peak  baseline ms/step  engine÷baseline  peak RSS MB",
+    "size  GFLOP/step  engine ms/step  GFLOP/s  % peak  baseline ms/step  engine÷baseline  peak RSS MB  baseline peak RSS MB",
   );
   const results = [];
   for (const size of sizes) {
@@ -204,7 +216,8 @@ async function main(): Promise<void> {
       percentOfPeak: peakGflops > 0 ? Math.round((100 * gflop) / (engineMs / 1000) / peakGflops) : undefined,
       baselineMs: baseline ? Math.round(baselineMs) : undefined,
       ratio: baseline ? +(engineMs / baselineMs).toFixed(2) : undefined,
-      peakRssMb: Math.round(peakRss / 2 ** 20),
+      peakRssMb: peakRssMb(),
+      baselinePeakRssMb: baseline?.peakRssMb,
     };
     results.push(row);
     console.log(
@@ -217,6 +230,7 @@ async function main(): Promise<void> {
         String(row.baselineMs ?? "-").padStart(17),
         (row.ratio ? `${row.ratio}×` : "-").padStart(16),
         String(row.peakRssMb).padStart(12),
+        String(row.baselinePeakRssMb ?? "-").padStart(21),
       ].join(" "),
     );
   }

@@ -89,10 +89,12 @@ function kill9(child: ChildProcess): Promise<void> {
 
 function engineChildren(pid: number): number[] {
   try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
+    // Node processes only: the bot's memory watch (pidusage) briefly runs a shell for `getconf` too.
+    return execFileSync("ps", ["-o", "pid=,comm=", "--ppid", String(pid)], { encoding: "utf8" })
       .split("\n")
-      .filter(Boolean)
-      .map(Number);
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, command]) => command === "node")
+      .map(([child]) => Number(child));
   } catch {
     return []; // ps exits 1 when there are none
   }

@@ -24,6 +24,9 @@ beforeAll(async () => {
   // onnxruntime takes 1–3 ms per step on this tiny network: enough steps that a run spans several
   // progress edits (150 ms apart) even on a fast machine (100 steps per scale gave a single edit once).
   t = await startTestBot({ env: { STYLIZE_BACKEND: "onnxruntime" }, engine: { stepsPerScale: 400 } });
+  // As in production, where the bot starts long before its first job: the engine is warm (weights loaded,
+  // sessions built) when the job leaves the queue.
+  await t.bot.engineReady();
 });
 afterAll(() => t?.close());
 

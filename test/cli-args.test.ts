@@ -23,7 +23,7 @@ describe("stylize CLI arguments", () => {
       colorMode: "none",
       init: "content",
       seed: undefined,
-      optimizer: "adam",
+      optimizer: "lbfgs",
       pooling: "avg",
     });
   });

@@ -18,19 +18,21 @@ describe("progress", () => {
     expect(clock.etaMs(1, 2)).toBe(0);
   });
 
-  it("previews every N steps and every S seconds, whichever comes first", () => {
+  it("previews every N steps and every S seconds, whichever comes first; by time, the first step at once", () => {
     vi.useFakeTimers();
     try {
       const bySteps = new PreviewCadence({ previewEverySteps: 3, previewEverySeconds: 0 }, performance.now());
       expect([1, 2, 3, 4, 5, 6].map((s) => bySteps.due(s))).toEqual([false, false, true, false, false, true]);
 
       const byTime = new PreviewCadence({ previewEverySteps: 0, previewEverySeconds: 2 }, performance.now());
-      expect(byTime.due(1)).toBe(false);
-      vi.advanceTimersByTime(2500);
-      expect(byTime.due(2)).toBe(true);
-      expect(byTime.due(3)).toBe(false); // the timer restarted at the last preview
+      expect(byTime.due(1)).toBe(true); // the first step's, at once
+      vi.advanceTimersByTime(1500);
+      expect(byTime.due(2)).toBe(false);
+      vi.advanceTimersByTime(1000);
+      expect(byTime.due(3)).toBe(true);
+      expect(byTime.due(4)).toBe(false); // the timer restarted at the last preview
       vi.advanceTimersByTime(2000);
-      expect(byTime.due(4)).toBe(true);
+      expect(byTime.due(5)).toBe(true);
 
       const off = new PreviewCadence({ previewEverySteps: 0, previewEverySeconds: 0 }, performance.now());
       vi.advanceTimersByTime(1e6);

@@ -6,7 +6,7 @@ import {
   styleWeightForStrength,
 } from "../src/engine/options.js";
 import { resampleImage } from "../src/engine/resample.js";
-import { fitLongEdge, planScales, QUALITY_PRESETS } from "../src/engine/schedule.js";
+import { fitLongEdge, PLATEAU_WINDOW, Plateau, planScales, QUALITY_PRESETS } from "../src/engine/schedule.js";
 import { patternImage, stripesImage } from "./engine-helpers.js";
 
 describe("schedule", () => {
@@ -14,9 +14,9 @@ describe("schedule", () => {
     const photo = { width: 1600, height: 1200 };
     const edges = (quality: keyof typeof QUALITY_PRESETS) =>
       planScales(photo, 512, QUALITY_PRESETS[quality]).map((s) => Math.max(s.width, s.height));
-    expect(edges("fast")).toEqual([256, 362, 512]);
-    expect(edges("balanced")).toEqual([128, 181, 256, 362, 512]);
-    expect(edges("hq")).toEqual([91, 128, 181, 256, 362, 512]);
+    expect(edges("fast")).toEqual([362, 512]);
+    expect(edges("balanced")).toEqual([256, 362, 512]);
+    expect(edges("hq")).toEqual([181, 256, 362, 512]);
     const last = planScales(photo, 512, QUALITY_PRESETS.balanced).at(-1)!;
     expect(last).toEqual({ width: 512, height: 384, steps: QUALITY_PRESETS.balanced.stepsPerScale });
   });
@@ -40,6 +40,23 @@ describe("schedule", () => {
     );
   });
 
+  it("finds a plateau when the loss falls by less than the tolerance per step over the window", () => {
+    const feed = (tolerance: number, losses: number[]) => {
+      const plateau = new Plateau(tolerance);
+      return losses.findIndex((l) => plateau.reached(l));
+    };
+    // 1% per step against a tolerance of 0.5%: never flat. Then 0.1% per step: flat as soon as the window
+    // (steps 17 → 22: 2% + 0.3%) falls under 5 × 0.5%.
+    const falling = Array.from({ length: 20 }, (_, i) => 1000 * 0.99 ** i);
+    const slowing = [...falling, ...Array.from({ length: 20 }, (_, i) => falling.at(-1)! * 0.999 ** (i + 1))];
+    expect(feed(0.005, falling)).toBe(-1);
+    expect(feed(0.005, slowing)).toBe(22);
+    // Not before a whole window; a rising loss is flat too; 0 never stops.
+    expect(feed(0.005, [5, 5, 5, 5, 5, 5])).toBe(PLATEAU_WINDOW);
+    expect(feed(0.005, [5, 4, 3, 2, 1, 9])).toBe(PLATEAU_WINDOW);
+    expect(feed(0, [5, 5, 5, 5, 5, 5, 5, 5])).toBe(-1);
+  });
+
   it("fits the long edge while keeping the aspect ratio", () => {
     expect(fitLongEdge(1600, 1200, 512)).toEqual({ width: 512, height: 384 });
     expect(fitLongEdge(300, 1000, 100)).toEqual({ width: 30, height: 100 });
@@ -55,10 +72,15 @@ describe("options", () => {
     expect(o.styleWeight).toBeCloseTo(DEFAULT_LOSS_WEIGHTS.style, 6);
     expect(Number.isInteger(o.seed)).toBe(true);
     expect(resolveOptions(o)).toEqual(o);
+    // A step count asked for is run in full, unless a tolerance is asked for too.
     expect(resolveOptions({ ...images, quality: "fast", stepsPerScale: 7 })).toMatchObject({
-      scales: 3,
+      scales: 2,
       stepsPerScale: 7,
+      tolerance: 0,
     });
+    expect(resolveOptions({ ...images, stepsPerScale: 7, tolerance: 0.01 }).tolerance).toBe(0.01);
+    expect(resolveOptions({ ...images, quality: "hq" }).tolerance).toBe(QUALITY_PRESETS.hq.tolerance);
+    expect(() => resolveOptions({ ...images, tolerance: 1 })).toThrow(/tolerance must be from 0/);
   });
 
   it("maps strength to the style weight on a log scale, 0.5 being the preset's balance", () => {

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initBackend } from "../src/engine/backend.js";
 import { toYiq } from "../src/engine/color.js";
+import { PLATEAU_WINDOW } from "../src/engine/schedule.js";
 import { resolveOptions, type StylizeRequest, stylize } from "../src/engine/stylize.js";
 import type { RgbImage, StylizeEvent } from "../src/engine/types.js";
 import { patternImage, stripesImage } from "./engine-helpers.js";
@@ -112,6 +113,18 @@ describe("stylize", () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("ends a scale once its loss flattens (tolerance), and runs every step without one", async () => {
+    const steps = async (tolerance: number) =>
+      (await collect(request({ scales: 2, size: 45, stepsPerScale: 20, tolerance }))).filter(
+        (e) => e.type === "step",
+      );
+    // Any improvement under half the loss per step counts as flat: each scale stops after its first window.
+    const early = await steps(0.5);
+    expect(early.filter((e) => e.type === "step" && e.scale === 0)).toHaveLength(PLATEAU_WINDOW + 1);
+    expect(early.filter((e) => e.type === "step" && e.scale === 1)).toHaveLength(PLATEAU_WINDOW + 1);
+    expect(await steps(0)).toHaveLength(40);
+  });
+
   it("stops within one step when aborted, throws the abort reason and frees every tensor", async () => {
     const before = tf.memory().numTensors;
     const controller = new AbortController();
@@ -173,8 +186,11 @@ describe("stylize", () => {
   it("emits previews on a time cadence too", async () => {
     const events = await collect(request({ stepsPerScale: 4, previewEverySeconds: 1e-6 }));
     expect(events.filter((e) => e.type === "preview")).toHaveLength(4);
-    const none = await collect(request({ stepsPerScale: 4, previewEverySeconds: 3600 }));
-    expect(none.filter((e) => e.type === "preview")).toHaveLength(0);
+    // The first step's preview comes at once, the next not before the interval.
+    const first = await collect(request({ stepsPerScale: 4, previewEverySeconds: 3600 }));
+    expect(
+      first.filter((e) => e.type === "preview").map((e) => e.type === "preview" && e.overallStep),
+    ).toEqual([1]);
   });
 
   it("luminance mode keeps the content's chroma; without it the style's colours come through", async () => {

@@ -50,6 +50,8 @@ export interface Bot {
   readonly jobs: JobRunner;
   readonly context: BotContext;
   start(): Promise<void>;
+  /** Settles once the engine processes started by start() are ready (warm) or failed to start. */
+  engineReady(): Promise<void>;
   /** Shutdown: running jobs get `graceMs` to finish, then go back to the queue for the next start. */
   stop(options?: { graceMs?: number }): Promise<void>;
 }
@@ -148,18 +150,21 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
   client.on(Events.Error, (error) => log.error({ err: loggableError(error) }, "discord client error"));
   client.on(Events.Warn, (message) => log.warn(message));
 
+  let engineReady = Promise.resolve();
   return {
     client,
     jobs,
     context,
+    engineReady: () => engineReady,
     async start() {
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
-      engine.warmUp?.().then(
-        (backend) => log.info({ backend }, "engine ready"),
-        (error: unknown) =>
-          log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
-      );
+      engineReady =
+        engine.warmUp?.().then(
+          (backend) => void log.info({ backend }, "engine ready"),
+          (error: unknown) =>
+            log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),
+        ) ?? Promise.resolve();
       await client.login(config.discordToken);
     },
     async stop(stopOptions = {}) {

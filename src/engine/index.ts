@@ -27,6 +27,7 @@ export { stylize } from "./stylize.js";
 export type * from "./types.js";
 export { BACKEND_ORDER, COLOR_MODES, INIT_MODES, OPTIMIZERS, POOLINGS, QUALITIES } from "./types.js";
 export { kerasConvName, VGG19_CONVS } from "./vgg19-spec.js";
+export { releaseWarm, warmUp } from "./warm.js";
 export {
   InvalidWeightsError,
   loadVggWeights,

@@ -26,6 +26,7 @@ export type ResolvedOptions = StylizeOptions &
       | "styleLayers"
       | "scales"
       | "stepsPerScale"
+      | "tolerance"
     >
   >;
 
@@ -77,7 +78,8 @@ export const defaultStylizeOptions = {
   size: 512,
   quality: "balanced",
   strength: 0.5,
-  optimizer: "adam",
+  // Reaches the same loss several times sooner than Adam (README, Performance: npm run bench:quality).
+  optimizer: "lbfgs",
   // Gatys et al. found average pooling gives slightly more appealing results.
   pooling: "avg",
   init: "content",
@@ -96,7 +98,7 @@ export const defaultStylizeOptions = {
 export function resolveOptions(request: StylizeRequest): ResolvedOptions {
   const merged = { ...defaultStylizeOptions, ...withoutUndefined(request) };
   const preset = QUALITY_PRESETS[merged.quality];
-  // Only scales and stepsPerScale can be missing here (an unknown quality), and validate() says so first.
+  // Only the preset's values can be missing here (an unknown quality), and validate() says so first.
   const options = {
     ...merged,
     seed: merged.seed ?? Math.floor(Math.random() * 2 ** 31),
@@ -107,6 +109,8 @@ export function resolveOptions(request: StylizeRequest): ResolvedOptions {
     styleLayers: merged.styleLayers ?? DEFAULT_STYLE_LAYERS,
     scales: merged.scales ?? preset?.scales,
     stepsPerScale: merged.stepsPerScale ?? preset?.stepsPerScale,
+    // A step count the caller chose is run in full unless a tolerance is given too.
+    tolerance: merged.tolerance ?? (merged.stepsPerScale === undefined ? preset?.tolerance : 0),
   } as ResolvedOptions;
   validate(options);
   return options;
@@ -168,6 +172,7 @@ function validate(o: ResolvedOptions): void {
   nonNegative("previewEverySeconds", o.previewEverySeconds);
   integerIn("scales", o.scales, 1, 12);
   integerIn("stepsPerScale", o.stepsPerScale, 1, 100_000);
+  if (!(o.tolerance >= 0 && o.tolerance < 1)) fail(`tolerance must be from 0 to below 1; got ${o.tolerance}`);
 }
 
 function checkImage(name: string, image: StylizeOptions["content"], fail: (m: string) => never): void {

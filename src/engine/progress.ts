@@ -49,22 +49,26 @@ function pixels(scale: ScalePlan): number {
   return scale.width * scale.height;
 }
 
-/** Preview every N steps and/or every S seconds, whichever comes first; 0 turns a trigger off. */
+/**
+ * Preview every N steps and/or every S seconds, whichever comes first; 0 turns a trigger off. With the
+ * seconds trigger on, the first step gives a preview too, so one is shown right after the start.
+ */
 export class PreviewCadence {
-  private last: number;
+  private last: number | undefined;
 
   constructor(
     private readonly options: Pick<StylizeOptions, "previewEverySteps" | "previewEverySeconds">,
     startedAt: number,
   ) {
-    this.last = startedAt;
+    this.last = options.previewEverySeconds > 0 ? undefined : startedAt;
   }
 
   due(overallStep: number): boolean {
     const { previewEverySteps: steps, previewEverySeconds: seconds } = this.options;
     const now = performance.now();
     const due =
-      (steps > 0 && overallStep % steps === 0) || (seconds > 0 && now - this.last >= seconds * 1000);
+      (steps > 0 && overallStep % steps === 0) ||
+      (seconds > 0 && (this.last === undefined || now - this.last >= seconds * 1000));
     if (due) this.last = now;
     return due;
   }

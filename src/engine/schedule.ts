@@ -9,22 +9,48 @@ import type { Quality, ScalePlan } from "./types.js";
 export interface Schedule {
   /** At most this many scales (fewer when the ladder would drop below MIN_SCALE_EDGE). */
   readonly scales: number;
+  /** At most this many steps per scale. */
   readonly stepsPerScale: number;
+  /** A scale ends early once its loss falls by less than this fraction per step (see Plateau); 0: never. */
+  readonly tolerance: number;
 }
 
 /**
- * The work per step grows with the pixel count, so a run costs about stepsPerScale × 2 steps at full
- * size whatever the number of scales; more scales mostly buy better large-scale structure.
- * - fast: 3 scales (½, 1/√2, 1 of the size) × 30 steps ≈ 53 full-size steps: on the reference weights
- *   (256 px) it ends within 8% of balanced's loss at under half its cost, so it is the CPU preset.
- * - balanced: 5 scales (from ¼ of the size: 128 px at 512) × 60 steps ≈ 116 full-size steps.
- * - hq: 6 scales × 150 steps ≈ 295 full-size steps, for GPUs.
+ * Chosen with `npm run bench:quality` (README, Performance): L-BFGS, which on one fixed objective
+ * reaches a given loss several times sooner than Adam, and scales that end when their loss flattens
+ * rather than after a fixed count. Few scales: on that objective the coarse scales' pictures, carried up,
+ * help less than the steps they cost (at 256 px, 3 scales reached the old defaults' loss 5.3× sooner
+ * than those, 4 scales 2.2×, 2 scales 4.2×). A tolerance of 0.2% per step stopped short of the old
+ * defaults' loss on one pair of three, so balanced uses 0.1%.
+ * - fast: 2 scales (1/√2 and 1 of the size) of at most 30 steps, a loose tolerance;
+ * - balanced: 3 scales (½, 1/√2, 1), what members get;
+ * - hq: 4 scales, a tight tolerance and room for long final scales, for GPUs.
  */
 export const QUALITY_PRESETS: Readonly<Record<Quality, Schedule>> = {
-  fast: { scales: 3, stepsPerScale: 30 },
-  balanced: { scales: 5, stepsPerScale: 60 },
-  hq: { scales: 6, stepsPerScale: 150 },
+  fast: { scales: 2, stepsPerScale: 30, tolerance: 0.004 },
+  balanced: { scales: 3, stepsPerScale: 150, tolerance: 0.001 },
+  hq: { scales: 4, stepsPerScale: 400, tolerance: 0.0005 },
 };
+
+/** Steps over which Plateau measures a scale's progress. */
+export const PLATEAU_WINDOW = 5;
+
+/**
+ * The stopping rule of a scale: it has reached a plateau once, over the last PLATEAU_WINDOW steps, its
+ * loss fell by less than `tolerance` of itself per step on average (or rose). Fed one loss per step.
+ */
+export class Plateau {
+  private readonly recent: number[] = [];
+
+  constructor(private readonly tolerance: number) {}
+
+  reached(loss: number): boolean {
+    this.recent.push(loss);
+    if (this.tolerance <= 0 || this.recent.length <= PLATEAU_WINDOW) return false;
+    const before = this.recent.shift()!;
+    return before - loss < this.tolerance * PLATEAU_WINDOW * before;
+  }
+}
 
 /** The ladder stops before a scale's long edge would fall below this, or below half the size for small outputs. */
 export const MIN_SCALE_EDGE = 64;
@@ -46,7 +72,7 @@ export function fitLongEdge(
 export function planScales(
   content: { width: number; height: number },
   size: number,
-  schedule: Schedule,
+  schedule: Pick<Schedule, "scales" | "stepsPerScale">,
   minShortEdge = 1,
 ): ScalePlan[] {
   const floor = Math.min(MIN_SCALE_EDGE, Math.round(size / 2));

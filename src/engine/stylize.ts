@@ -1,7 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { initBackend } from "./backend.js";
 import { colorSources, type SourceImages, withContentChroma } from "./color.js";
-import { createStyleNetwork } from "./create-network.js";
 import { JITTER_EVERY, type JitterPlan, jitteredObjective, rollImage } from "./jitter.js";
 import type { ScaleObjective, StyleNetwork } from "./network.js";
 import type { ObjectiveSpec } from "./objective.js";
@@ -11,7 +10,7 @@ import type { ImageOptimizer } from "./optimizers/optimizer.js";
 import { resolveOptions, type StylizeRequest } from "./options.js";
 import { PreviewCadence, RunClock } from "./progress.js";
 import { resampleImage } from "./resample.js";
-import { fitLongEdge, planScales } from "./schedule.js";
+import { fitLongEdge, Plateau, planScales } from "./schedule.js";
 import { startImage } from "./start-image.js";
 import { resizeTensor, tensorToImage } from "./tensor-image.js";
 import type {
@@ -23,6 +22,7 @@ import type {
   StylizeOptions,
   VggWeights,
 } from "./types.js";
+import { leaseNetwork } from "./warm.js";
 
 export { resolveOptions, type StylizeRequest } from "./options.js";
 
@@ -49,13 +49,14 @@ export async function* stylize(
 
   const { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers } = options;
   const spec: ObjectiveSpec = { contentWeight, styleWeight, tvWeight, contentLayers, styleLayers };
-  const net = await createStyleNetwork(backendChoice, weights, spec, options.pooling);
+  const lease = await leaseNetwork(backendChoice, weights, spec, options.pooling);
+  const net = lease.network;
   let plan: ScalePlan[];
   try {
     const schedule = { scales: options.scales, stepsPerScale: options.stepsPerScale };
     plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings);
   } catch (error) {
-    net.dispose();
+    lease.release();
     throw error;
   }
   const totalSteps = plan.reduce((n, s) => n + s.steps, 0);
@@ -86,6 +87,7 @@ export async function* stylize(
         } finally {
           start.dispose();
         }
+        const plateau = new Plateau(options.tolerance);
         for (let step = 1; step <= scale.steps; step++) {
           signal?.throwIfAborted();
           const stepStarted = performance.now();
@@ -113,6 +115,7 @@ export async function* stylize(
           }
           // Let timers, I/O and abort handlers run between steps.
           await new Promise<void>((resolve) => setImmediate(resolve));
+          if (plateau.reached(losses.total)) break;
         }
         signal?.throwIfAborted();
         image = optimizer.output();
@@ -132,7 +135,7 @@ export async function* stylize(
     };
   } finally {
     image?.dispose();
-    net.dispose();
+    lease.release();
   }
 }
 
@@ -163,8 +166,11 @@ function jitterPlan(
   };
 }
 
-/** The objective at one scale for the content as seen (`seen`); the style images scale with it. */
-function scaleObjective(
+/**
+ * The objective at one scale for the content as seen (`seen`); the style images scale with it. (Also
+ * what npm run bench:quality scores with.)
+ */
+export function scaleObjective(
   net: StyleNetwork,
   options: StylizeOptions,
   images: SourceImages,

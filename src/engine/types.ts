@@ -89,6 +89,11 @@ export interface StylizeOptions {
   readonly stepsPerScale?: number;
   /** Overrides the quality preset's schedule: number of scales. */
   readonly scales?: number;
+  /**
+   * Overrides the quality preset's stopping rule: a scale ends once its loss falls by less than this
+   * fraction per step; 0 runs every step. Giving `stepsPerScale` alone means exactly that many steps.
+   */
+  readonly tolerance?: number;
 }
 
 export interface LossBreakdown {

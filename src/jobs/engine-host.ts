@@ -1,4 +1,11 @@
-import { initBackend, loadVggWeights, type RgbImage, stylize, type VggWeights } from "../engine/index.js";
+import {
+  initBackend,
+  loadVggWeights,
+  type RgbImage,
+  stylize,
+  type VggWeights,
+  warmUp,
+} from "../engine/index.js";
 import { decodeImage, encodeImage, fitWithin, resizeImage, scaleToLongEdge } from "../images/index.js";
 import { createLogger, type Logger } from "../log.js";
 import type { EngineEvent, EngineHostConfig, EngineJob, FromEngine, ToEngine } from "./engine-protocol.js";
@@ -87,6 +94,20 @@ async function run(
   log.debug({ jobId }, "engine run finished");
 }
 
+/**
+ * Readies the default objective's network before the first job, so a job computes within a second of
+ * leaving the queue. Weights that lack the default layers still serve jobs that choose others.
+ */
+async function warm(weights: VggWeights, log: Logger): Promise<void> {
+  const started = performance.now();
+  try {
+    await warmUp(weights);
+    log.debug({ ms: Math.round(performance.now() - started) }, "engine warmed up");
+  } catch (error) {
+    log.warn({ err: error }, "engine not warmed up: jobs build their network when they start");
+  }
+}
+
 async function serve(config: EngineHostConfig): Promise<void> {
   const log = createLogger({ level: config.logLevel, name: "stylize-engine" });
   let weights: VggWeights;
@@ -94,6 +115,7 @@ async function serve(config: EngineHostConfig): Promise<void> {
     // In this order: the tfjs-folder loader decodes weights with tfjs, which needs the backend ready.
     const backend = await initBackend({ forced: config.backend, threads: config.threads, log });
     weights = await loadVggWeights(config.weightsLocation, config.weightsOrigin);
+    await warm(weights, log);
     post({ type: "ready", backend: backend.name });
   } catch (error) {
     post({ type: "init-failed", message: error instanceof Error ? error.message : String(error) });
