@@ -74,7 +74,20 @@ function ownsGuild(client: Client, guildId: string | undefined): boolean {
 const STOP_DRAIN_MS = 5000;
 
 export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
-  const log = options.log ?? createLogger({ level: config.logLevel });
+  const client = new Client({
+    // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
+    partials: [Partials.Message, Partials.Reaction, Partials.User],
+    ...options.clientOptions,
+    rest: {
+      ...(config.discordApiUrl && { api: config.discordApiUrl }),
+      rejectOnRateLimit: rejectMessageEditsOnRateLimit,
+      ...options.clientOptions?.rest,
+    },
+  });
+  const baseLog = options.log ?? createLogger({ level: config.logLevel });
+  // In a shard process (the ShardingManager told discord.js which), every line says which shard.
+  const log = client.shard ? baseLog.child({ shard: client.shard.ids[0] }) : baseLog;
   const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
   const store = Store.open(config.databaseFile, {
     legacyJobs: { dir: path.join(config.dataDir, "jobs"), blobs },
@@ -112,17 +125,6 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       }),
     // A shard answers for its own servers' jobs (direct messages come to shard 0), as Discord routes them.
     owns: (job) => ownsGuild(client, job.guildId),
-  });
-  const client = new Client({
-    // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
-    partials: [Partials.Message, Partials.Reaction, Partials.User],
-    ...options.clientOptions,
-    rest: {
-      ...(config.discordApiUrl && { api: config.discordApiUrl }),
-      rejectOnRateLimit: rejectMessageEditsOnRateLimit,
-      ...options.clientOptions?.rest,
-    },
   });
   const replies = new JobReplies({
     client,
