@@ -256,8 +256,9 @@ describe.skipIf(!reachable)("FleetJobRunner and FleetWorker on Redis", () => {
 
   it("cancels from another bot process: a waiting job leaves the queue, a running one stops on its worker", async () => {
     await setUp();
-    const owner = await botRunner();
-    const other = await botRunner({ owns: false });
+    const limits = { perUserLimit: 2, globalCap: 20 };
+    const owner = await botRunner({ limits });
+    const other = await botRunner({ limits, owns: false });
     const engine = new ScriptedEngine(1);
     await startWorker(engine);
     const running = await submit(owner.jobs);
@@ -266,6 +267,8 @@ describe.skipIf(!reachable)("FleetJobRunner and FleetWorker on Redis", () => {
     expect(await other.jobs.cancel(waiting.id, "mallory")).toBe("not_owner");
     expect(await other.jobs.cancel(waiting.id, "alice")).toBe("cancelled");
     await eventually(() => owner.types(waiting.id).includes("stopped"));
+    // The cancelled job's place is free again: alice (limit 2) may queue one more.
+    owner.jobs.release(await owner.jobs.reserve({ userId: "alice" }));
     expect(await other.jobs.cancel(running.id, "alice")).toBe("cancelled");
     await eventually(() => owner.types(running.id).includes("stopped"));
     expect(engine.aborted).toEqual([running.id]);

@@ -209,7 +209,15 @@ export class FleetJobRunner implements JobRunner {
     if (state === "completed" || state === "failed") return "not_active";
     // The mark stops a worker that takes the job a moment from now; the message stops one painting it.
     await this.#redis.set(this.#keys.cancelled(jobId), "1", "PX", FLEET_BLOB_TTL_MS);
-    if (job && WAITING_STATES.has(state)) await job.remove().catch(() => undefined);
+    if (job && WAITING_STATES.has(state)) {
+      const removed = await job.remove().then(
+        () => true,
+        () => false, // taken by a worker meanwhile: the message below stops it
+      );
+      // No worker will see it: its place is freed here.
+      if (removed)
+        await this.#admission.release({ id: job.data.reservationId, owner: { userId: job.data.userId } });
+    }
     await this.#redis.publish(this.#keys.cancel, jobId);
     return "cancelled";
   }
