@@ -247,6 +247,22 @@ describe.skipIf(!reachable)("a fleet: two workers, two shards, one Redis", { tim
     workers = [survivor, await startWorker()];
   });
 
+  it("a job whose worker dies twice fails with a message to the member", async () => {
+    const sent = await stylize(9, guilds[0]);
+    const startedOn = (process: Logged) =>
+      process.lines.find((l) => l.msg === "job started" && l.userId === member(9).id);
+    const first = await until(() => workers.find(startedOn));
+    await first.kill9();
+    const second = workers.find((w) => w !== first)!;
+    await until(() => startedOn(second), 60_000);
+    await second.kill9();
+    // A new worker's stalled-job check finds the job's second death and fails it.
+    workers = [await startWorker()];
+    await until(() => said(sent, "the painting stopped twice because its worker went away"), 60_000);
+    expect(results(sent)).toHaveLength(0);
+    workers.push(await startWorker());
+  });
+
   it("a shard killed with -9 is started again and delivers its server's jobs once", async () => {
     const sends = [await stylize(5, guilds[1]), await stylize(6, guilds[1])];
     for (const sent of sends) await queued(sent);

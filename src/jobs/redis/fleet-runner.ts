@@ -109,6 +109,11 @@ export class FleetJobRunner implements JobRunner {
     this.#keys = fleetKeys(options.prefix);
     this.#redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.#subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Connections retry by themselves; what went wrong is logged, not thrown at the process.
+    for (const connection of [this.#redis, this.#subscriber])
+      connection.on("error", (error) =>
+        options.log.warn({ err: loggableError(error) }, "redis connection error"),
+      );
     this.#queue = new Queue<FleetJobData, FleetOutcome>(QUEUE_NAME, {
       connection: { url: options.redisUrl, maxRetriesPerRequest: null },
       prefix: options.prefix,

@@ -72,6 +72,11 @@ export class FleetWorker {
     this.#keys = fleetKeys(options.prefix);
     this.#redis = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
     this.#subscriber = new Redis(options.redisUrl, { maxRetriesPerRequest: null });
+    // Connections retry by themselves; what went wrong is logged, not thrown at the process.
+    for (const connection of [this.#redis, this.#subscriber])
+      connection.on("error", (error) =>
+        options.log.warn({ err: loggableError(error) }, "redis connection error"),
+      );
     this.#blobs = new RedisBlobs(this.#redis, this.#keys, options.blobTtlMs);
     // Limits are the bot's to check; the worker only releases places and advances the round.
     this.#admission = new FleetAdmission(this.#redis, this.#keys, { perUserLimit: 1, globalCap: 1 });
