@@ -74,3 +74,11 @@ export function objectiveGradient(
   net.dispose();
   return grad;
 }
+
+/** Mean absolute difference of two images of the same size, over every channel (0..255 scale). */
+export function meanAbsDifference(a: RgbImage, b: RgbImage): number {
+  if (a.width !== b.width || a.height !== b.height) throw new Error("images differ in size");
+  let sum = 0;
+  for (let i = 0; i < a.data.length; i++) sum += Math.abs(a.data[i]! - b.data[i]!);
+  return sum / a.data.length;
+}

@@ -1,4 +1,5 @@
 import { QUALITY_PRESETS } from "./schedule.js";
+import { START_NOISE_STD } from "./start-image.js";
 import {
   COLOR_MODES,
   INIT_MODES,
@@ -29,22 +30,28 @@ export type ResolvedOptions = StylizeOptions &
   >;
 
 /**
- * Loss weights at strength 0.5. Content 5 and style 100 are jcjohnson/neural-style's, whose objective this
- * one reproduces: Caffe-preprocessed 0..255 input, content MSE, Gram matrices divided by C·H·W compared by
- * MSE, equal weights on the five style layers. TV is a mean here (neural-style: half a sum), so a weight
+ * Loss weights at strength 0.5. Content 5 is jcjohnson/neural-style's, whose objective this one
+ * reproduces: Caffe-preprocessed 0..255 input, content MSE, Gram matrices divided by C·H·W compared by MSE.
+ * Their style 100 read as a tinted photo at 384–512 px (issue 11); 400 (what strength 0.7 gave before) is
+ * painterly on the reference pairs at 256 and 384 px without losing the photo's layout, and 800 lost the
+ * buildings (docs/look.md). TV is a mean here (neural-style: half a sum), so a weight
  * converted from theirs (1e-3 at 512 px ≈ 400) would be 4× theirs at 256 px; on the reference weights
  * (Tübingen × Starry Night, 256 px) 400 held both the style and the content loss 2–3× higher and washed
  * out detail, while 50 gave lower losses on both and no visible noise.
  */
-export const DEFAULT_LOSS_WEIGHTS = { content: 5, style: 100, tv: 50 } as const;
+export const DEFAULT_LOSS_WEIGHTS = { content: 5, style: 400, tv: 50 } as const;
 
-/** Gatys et al. (2015): content at conv4_2 (after its ReLU), style at the first layer of each block. */
+/**
+ * Gatys et al. (2015): content at conv4_2 (after its ReLU), style at the first layer of each block. The
+ * layers' weights (sum 5, as Gatys' equal ones) lean on the deeper layers, whose larger receptive fields
+ * see brush marks rather than grain and colour: relu1_1 mostly matches colour and pixel noise.
+ */
 export const DEFAULT_CONTENT_LAYERS: readonly LayerName[] = ["relu4_2"];
 export const DEFAULT_STYLE_LAYERS: readonly { layer: LayerName; weight: number }[] = [
-  { layer: "relu1_1", weight: 1 },
-  { layer: "relu2_1", weight: 1 },
-  { layer: "relu3_1", weight: 1 },
-  { layer: "relu4_1", weight: 1 },
+  { layer: "relu1_1", weight: 0.25 },
+  { layer: "relu2_1", weight: 0.75 },
+  { layer: "relu3_1", weight: 1.5 },
+  { layer: "relu4_1", weight: 1.5 },
   { layer: "relu5_1", weight: 1 },
 ];
 
@@ -74,6 +81,8 @@ export const defaultStylizeOptions = {
   // Gatys et al. found average pooling gives slightly more appealing results.
   pooling: "avg",
   init: "content",
+  startNoise: START_NOISE_STD,
+  jitter: true,
   colorMode: "none",
   styleScale: 1,
   previewEverySteps: 0,
@@ -123,6 +132,7 @@ function validate(o: ResolvedOptions): void {
   };
 
   checkImage("content", o.content, fail);
+  if (o.initImage !== undefined) checkImage("initImage", o.initImage, fail);
   if (o.styles.length === 0) fail("at least one style image is needed");
   o.styles.forEach((s, i) => {
     checkImage(`styles[${i}].image`, s.image, fail);
@@ -135,6 +145,9 @@ function validate(o: ResolvedOptions): void {
   oneOf("pooling", o.pooling, POOLINGS);
   oneOf("init", o.init, INIT_MODES);
   oneOf("colorMode", o.colorMode, COLOR_MODES);
+  if (!(o.startNoise >= 0 && o.startNoise <= 255))
+    fail(`startNoise must be from 0 to 255; got ${o.startNoise}`);
+  if (typeof o.jitter !== "boolean") fail(`jitter must be true or false; got ${o.jitter}`);
   if (!(o.strength >= 0 && o.strength <= 1)) fail(`strength must be from 0 to 1; got ${o.strength}`);
   nonNegative("contentWeight", o.contentWeight);
   nonNegative("styleWeight", o.styleWeight);

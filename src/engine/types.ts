@@ -62,7 +62,22 @@ export interface StylizeOptions {
   readonly optimizer: OptimizerName;
   readonly pooling: Pooling;
   readonly init: InitMode;
-  /** Reported back; a CPU-backend run with the same seed is reproducible. */
+  /**
+   * Start from this image instead of the photo (e.g. a finished result, to refine it at a larger size):
+   * resized to the first scale's size, then blended with the seed's noise like the photo would be.
+   */
+  readonly initImage?: RgbImage;
+  /**
+   * Standard deviation, in pixel values (0..255), of the seed's smooth noise added to the photo or
+   * initImage at the start; 0 starts from them exactly (the seed then decides only the jitter).
+   */
+  readonly startNoise: number;
+  /** Shift the objective's view of the image by seeded offsets between steps (Adam only; see jitter.ts). */
+  readonly jitter: boolean;
+  /**
+   * Decides the start (the photo blended with smooth noise) and the jitter shifts: a new seed gives a
+   * different painting, the same seed on the same backend the same bytes. Reported back.
+   */
   readonly seed: number;
   readonly colorMode: ColorMode;
   /** Style image size relative to the content size (1 = same long edge). */

@@ -51,7 +51,8 @@ async function run(
   const styles = await Promise.all(
     job.styles.map(async (s) => ({ image: await decoded(s.image, STYLE_MAX_EDGE), weight: s.weight })),
   );
-  const request = { ...job.options, content, styles };
+  const initImage = job.initImage && (await decoded(job.initImage));
+  const request = { ...job.options, content, styles, ...(initImage && { initImage }) };
   let outputSize = scaleToLongEdge(content.width, content.height, job.options.size ?? content.width);
   const frameSize = () => fitWithin(outputSize.width, outputSize.height, job.frameEdge);
   const forward = (event: EngineEvent) => post({ type: "event", jobId, event });

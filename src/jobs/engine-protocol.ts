@@ -19,13 +19,15 @@ export interface EngineHostConfig {
 }
 
 /** The engine options of one job, minus the images, which travel encoded. */
-export type EngineOptions = Partial<Omit<StylizeOptions, "content" | "styles">>;
+export type EngineOptions = Partial<Omit<StylizeOptions, "content" | "styles" | "initImage">>;
 
 export interface EngineJob {
   readonly options: EngineOptions;
   /** Encoded image files (PNG, JPEG, ...). */
   readonly content: Uint8Array;
   readonly styles: readonly { readonly image: Uint8Array; readonly weight: number }[];
+  /** An encoded image to start from instead of the photo (the engine's `initImage`), e.g. a result to refine. */
+  readonly initImage?: Uint8Array;
   /** Long edge of timelapse frames. */
   readonly frameEdge: number;
 }

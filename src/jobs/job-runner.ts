@@ -14,6 +14,8 @@ export interface PreparedJob {
   readonly styles: readonly { readonly image: Uint8Array; readonly weight: number }[];
   /** Engine options beyond the job's settings (tests shorten runs this way). */
   readonly options?: EngineOptions;
+  /** An encoded image to start from instead of the photo (e.g. the finished result, for HD). */
+  readonly initImage?: Uint8Array;
 }
 
 /** Turns a job's settings into what the engine needs; throws JobStopError("style_missing") and the like. */

@@ -95,6 +95,7 @@ export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<
       },
       content,
       styles: prepared.styles,
+      ...(prepared.initImage && { initImage: prepared.initImage }),
       frameEdge: FRAME_EDGE,
     },
     {
