@@ -30,6 +30,11 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         speed === undefined
           ? "Speed: not measured yet"
           : `Speed: about ${speed.toFixed(2)} megapixels of finished painting per minute`,
+        ...(status.fleet
+          ? [
+              `Workers: ${status.fleet.workers} alive · ${status.fleet.jobsPerMinute.toFixed(1)} jobs finished per minute lately`,
+            ]
+          : []),
       ].join("\n"),
     );
   await interaction.reply({ embeds: [embed], flags: MessageFlags.Ephemeral });

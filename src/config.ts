@@ -41,6 +41,27 @@ function integer(fallback: number, min: number, max: number) {
     .pipe(z.number("must be a whole number").int("must be a whole number").min(min).max(max));
 }
 
+/** Unset = the embedded mode (no Redis); else a redis:// or rediss:// URL. */
+const redisUrl = optionalText.pipe(
+  z.url({ protocol: /^rediss?$/, error: "must be a URL like redis://127.0.0.1:6379" }).optional(),
+);
+
+/** Unset = undefined; else a whole number in range. */
+function optionalInteger(min: number, max: number) {
+  return optionalText
+    .transform((v) => (v === undefined ? undefined : Number(v)))
+    .pipe(z.number("must be a whole number").int("must be a whole number").min(min).max(max).optional());
+}
+
+/** Empty or "auto" = let Discord say how many shards the bot needs. */
+const shardCount = optionalText.transform((v, ctx): number | "auto" => {
+  if (v === undefined || v === "auto") return "auto";
+  const count = Number(v);
+  if (Number.isInteger(count) && count >= 1 && count <= 1000) return count;
+  ctx.addIssue({ code: "custom", message: `must be auto or a whole number 1–1000; got "${v}"` });
+  return z.NEVER;
+});
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -102,6 +123,16 @@ const BotEnvSchema = EngineEnvSchema.extend({
   STYLIZE_PRESET_QUOTA_MB: integer(50, 1, 10_000),
   STYLIZE_DATA_DIR: optionalText,
   STYLIZE_DB: optionalText,
+  REDIS_URL: redisUrl,
+  STYLIZE_REDIS_PREFIX: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1–64 letters, digits, dots, dashes or underscores")
+      .optional(),
+  ),
+  STYLIZE_WORKER_LOCK_S: integer(30, 2, 3600),
+  STYLIZE_GPU: optionalInteger(0, 63),
+  STYLIZE_SHARDS: shardCount,
 }).refine((env) => env.STYLIZE_DEFAULT_SIZE <= env.STYLIZE_MAX_SIZE, {
   message: "STYLIZE_DEFAULT_SIZE must not exceed STYLIZE_MAX_SIZE",
   path: ["STYLIZE_DEFAULT_SIZE"],
@@ -161,9 +192,23 @@ export interface Config extends EngineConfig {
   readonly presetLimits: PresetLimits;
   /** Minimum time between two edits of one job's reply. */
   readonly progressIntervalMs: number;
+  /** Set with REDIS_URL: jobs go through BullMQ on Redis to `npm run worker` hosts instead of running here. */
+  readonly fleet: FleetConfig | undefined;
+  /** Shard processes of `npm run start:sharded` ("auto": as many as Discord recommends). */
+  readonly shards: number | "auto";
   readonly dataDir: string;
   /** The SQLite file holding community presets, results, votes and guild settings. */
   readonly databaseFile: string;
+}
+
+export interface FleetConfig {
+  readonly redisUrl: string;
+  /** Prefix of every Redis key, so several bots (or test runs) can share one Redis. */
+  readonly prefix: string;
+  /** A worker that stops renewing its job's lock this long is taken for dead and its job runs elsewhere. */
+  readonly workerLockMs: number;
+  /** The GPU a worker's engine processes use (CUDA_VISIBLE_DEVICES); undefined = the default device. */
+  readonly gpu: number | undefined;
 }
 
 export interface PresetLimits {
@@ -249,6 +294,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       quotaBytes: e.STYLIZE_PRESET_QUOTA_MB * 1024 * 1024,
     },
     progressIntervalMs: e.STYLIZE_PROGRESS_INTERVAL_MS,
+    fleet: e.REDIS_URL
+      ? {
+          redisUrl: e.REDIS_URL,
+          prefix: e.STYLIZE_REDIS_PREFIX ?? "stylize",
+          workerLockMs: e.STYLIZE_WORKER_LOCK_S * 1000,
+          gpu: e.STYLIZE_GPU,
+        }
+      : undefined,
+    shards: e.STYLIZE_SHARDS,
     dataDir,
     databaseFile: e.STYLIZE_DB ? path.resolve(cwd, e.STYLIZE_DB) : path.join(dataDir, "stylize.db"),
   };

@@ -72,6 +72,24 @@ export async function bundleBotApp(): Promise<{ main: string; dir: string }> {
   return { main, dir };
 }
 
+/**
+ * Every entry point of a fleet (`npm start`, `npm run start:sharded`, `npm run worker`) with the engine
+ * host beside them, in a folder of its own; returns the folder.
+ */
+export async function bundleFleetApp(): Promise<string> {
+  const dir = path.join(repo, "node_modules", ".cache", "stylize-tests", `fleet-${process.pid}`);
+  await Promise.all(
+    ["main", "sharded-main", "worker-main", "jobs/engine-host"].map((entry) =>
+      bundleForNode(
+        path.join(repo, "src", `${entry}.ts`),
+        path.basename(entry),
+        path.join(dir, `${path.basename(entry)}.js`),
+      ),
+    ),
+  );
+  return dir;
+}
+
 export const PRESETS = [
   { name: "starry-test", title: "Starry Test", artist: "Test Painter", year: "1889", colour: [40, 60, 160] },
   { name: "wave-test", title: "Wave Test", artist: "Other Painter", year: "c. 1831", colour: [200, 120, 40] },
@@ -245,12 +263,13 @@ export async function sendStylize(
   user: { id: string; username: string },
   options: { style: string } & Record<string, unknown>,
   size: readonly [width: number, height: number] = [80, 60],
+  where: { guildId?: string } = {},
 ): Promise<SentInteraction> {
   const image = double.hostAttachment(await photoPng(...size), {
     filename: "photo.png",
     contentType: "image/png",
   });
-  return double.sendCommand({ name: "stylize", user, options: { image, ...options } as never });
+  return double.sendCommand({ name: "stylize", user, options: { image, ...options } as never, ...where });
 }
 
 export interface Embed {

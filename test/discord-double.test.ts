@@ -75,6 +75,47 @@ function png(width: number, height: number): Buffer {
 }
 
 describe("discord double: gateway", () => {
+  it("shards: each session gets its own guilds, and a guild's interactions go to its shard only", async () => {
+    const double = await start({ guilds: 2 });
+    const [first, second] = double.worlds.map((w) => w.guildId) as [string, string];
+    const clients = [
+      await connect(double, { shards: 0, shardCount: 2 }),
+      await connect(double, { shards: 1, shardCount: 2 }),
+    ];
+    const shardOf = (id: string) => Number((BigInt(id) >> 22n) % 2n);
+    expect(shardOf(first)).not.toBe(shardOf(second));
+    for (const [index, client] of clients.entries()) {
+      const mine = [first, second].filter((id) => shardOf(id) === index);
+      expect([...client.guilds.cache.keys()]).toEqual(mine);
+    }
+    const seen: [number, string | null][] = [];
+    for (const [index, client] of clients.entries())
+      client.on(Events.InteractionCreate, (i) => seen.push([index, i.guildId]));
+    double.sendCommand({ name: "ping", guildId: second });
+    double.sendCommand({ name: "ping", guildId: first });
+    await within(
+      (async () => {
+        while (seen.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
+      })(),
+      2000,
+      "both interactions",
+    );
+    expect(seen.sort()).toEqual(
+      [
+        [shardOf(first), first],
+        [shardOf(second), second],
+      ].sort(),
+    );
+    // Each client identified as its own shard of two.
+    const identifies = double.gateway.frames
+      .filter((f) => f.dir === "in" && f.op === 2)
+      .map((f) => (f.d as { shard: unknown }).shard);
+    expect(identifies).toEqual([
+      [0, 2],
+      [1, 2],
+    ]);
+  });
+
   it("lets a real Client log in and receive READY and the configured guild", async () => {
     const double = await start({ members: [{ user: { username: "alice" } }, { user: { username: "bob" } }] });
     const client = await connect(double);

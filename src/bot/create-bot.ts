@@ -6,15 +6,16 @@ import {
   GatewayIntentBits,
   Partials,
   type RateLimitData,
+  ShardClientUtil,
 } from "discord.js";
 import type { Config } from "../config.js";
 import {
+  createJobRunner,
   DEFAULT_ENGINE_SCRIPT,
   type Engine,
   type EngineOptions,
   EnginePool,
   type JobRunner,
-  LocalJobRunner,
 } from "../jobs/index.js";
 import { createLogger, type Logger } from "../log.js";
 import { loggableError } from "../loggable-error.js";
@@ -64,52 +65,17 @@ function rejectMessageEditsOnRateLimit(data: RateLimitData): boolean {
   return data.method.toUpperCase() === "PATCH" && data.route.includes("/messages/");
 }
 
+/** Whether this process is the shard Discord sends `guildId`'s events to (always, unsharded). */
+function ownsGuild(client: Client, guildId: string | undefined): boolean {
+  if (!client.shard) return true;
+  const shard = guildId ? ShardClientUtil.shardIdForGuildId(guildId, client.shard.count) : 0;
+  return client.shard.ids.includes(shard);
+}
+
 /** How long stop() keeps retrying writes a locked or full database held back. */
 const STOP_DRAIN_MS = 5000;
 
 export async function createBot(config: Config, options: BotOptions): Promise<Bot> {
-  const log = options.log ?? createLogger({ level: config.logLevel });
-  const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
-  const store = Store.open(config.databaseFile, {
-    legacyJobs: { dir: path.join(config.dataDir, "jobs"), blobs },
-    log: log.child({ component: "store" }),
-  });
-  const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
-  if (presets.presets.length === 0)
-    log.warn({ manifest: config.presetsManifest }, "no style presets installed");
-  const engine =
-    options.engine ??
-    new EnginePool({
-      size: config.queue.concurrency,
-      script: options.engineScript ?? DEFAULT_ENGINE_SCRIPT,
-      log: log.child({ component: "engine" }),
-      maxRssBytes: config.queue.engineMaxRssBytes,
-      cancelGraceMs: 10_000,
-      config: {
-        weightsLocation: config.weightsLocation,
-        weightsOrigin: config.weightsOrigin,
-        backend: config.backend,
-        threads: config.threads,
-        logLevel: config.logLevel,
-      },
-    });
-  const jobs = new LocalJobRunner({
-    store,
-    blobs,
-    engine,
-    prepare: prepareFromPresets(presets),
-    limits: { perUserLimit: config.queue.perUserLimit, globalCap: config.queue.globalCap },
-    log: log.child({ component: "jobs" }),
-    engineOptions: {
-      // A preview at least as often as the reply may be edited (the first one comes early: see the engine).
-      previewEverySeconds: config.progressIntervalMs / 2000,
-      previewEverySteps: 0,
-      ...options.engineOverrides,
-    },
-    jobTimeoutMs: config.queue.jobTimeoutMs,
-    keepJobsMs: config.keepJobsDays * 24 * 60 * 60 * 1000,
-    refreshWaitingMs: Math.max(2 * config.progressIntervalMs, 1000),
-  });
   const client = new Client({
     // Reactions are votes; the partials let votes on messages from before a restart (uncached) count.
     intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessageReactions],
@@ -120,6 +86,47 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       rejectOnRateLimit: rejectMessageEditsOnRateLimit,
       ...options.clientOptions?.rest,
     },
+  });
+  const baseLog = options.log ?? createLogger({ level: config.logLevel });
+  // In a shard process (the ShardingManager told discord.js which), every line says which shard.
+  const log = client.shard ? baseLog.child({ shard: client.shard.ids[0] }) : baseLog;
+  const blobs = new BlobStore(path.join(config.dataDir, "blobs"));
+  const store = Store.open(config.databaseFile, {
+    legacyJobs: { dir: path.join(config.dataDir, "jobs"), blobs },
+    log: log.child({ component: "store" }),
+  });
+  const presets = (await PresetCatalog.load(config.presetsManifest, config.modelsDir)).withStore(store);
+  if (presets.presets.length === 0)
+    log.warn({ manifest: config.presetsManifest }, "no style presets installed");
+  const { jobs, engine } = createJobRunner(config, {
+    store,
+    blobs,
+    prepare: prepareFromPresets(presets),
+    log: log.child({ component: "jobs" }),
+    engineOptions: {
+      // A preview at least as often as the reply may be edited (the first one comes early: see the engine).
+      previewEverySeconds: config.progressIntervalMs / 2000,
+      previewEverySteps: 0,
+      ...options.engineOverrides,
+    },
+    engine: () =>
+      options.engine ??
+      new EnginePool({
+        size: config.queue.concurrency,
+        script: options.engineScript ?? DEFAULT_ENGINE_SCRIPT,
+        log: log.child({ component: "engine" }),
+        maxRssBytes: config.queue.engineMaxRssBytes,
+        cancelGraceMs: 10_000,
+        config: {
+          weightsLocation: config.weightsLocation,
+          weightsOrigin: config.weightsOrigin,
+          backend: config.backend,
+          threads: config.threads,
+          logLevel: config.logLevel,
+        },
+      }),
+    // A shard answers for its own servers' jobs (direct messages come to shard 0), as Discord routes them.
+    owns: (job) => ownsGuild(client, job.guildId),
   });
   const replies = new JobReplies({
     client,
@@ -160,7 +167,7 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
       if (!config.discordToken) throw new Error("DISCORD_TOKEN is not set");
       // Load weights while the gateway connects; a missing model is reported, and jobs explain it.
       engineReady =
-        engine.warmUp?.().then(
+        engine?.warmUp?.().then(
           (backend) => void log.info({ backend }, "engine ready"),
           (error: unknown) =>
             log.error({ err: loggableError(error) }, "engine not ready; jobs will fail until this is fixed"),

@@ -26,7 +26,9 @@ const STYLE_MAX_EDGE = 1024;
 const FRAME_QUALITY = 85;
 
 function post(message: FromEngine): void {
-  send!(message);
+  // A parent killed with -9 leaves a closed channel (EPIPE): the disconnect handler below ends us quietly.
+  if (!process.connected) return;
+  send!(message, undefined, undefined, () => undefined);
 }
 
 async function encoded(image: RgbImage, format: "png" | "jpeg", quality?: number): Promise<EncodedImage> {

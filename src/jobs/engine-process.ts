@@ -35,6 +35,8 @@ export interface EngineProcessOptions {
   readonly maxRssBytes: number;
   /** After a cancel, how long the process may take to stop before it is killed. */
   readonly cancelGraceMs: number;
+  /** Variables added to the child's environment (a fleet worker pins its GPU with CUDA_VISIBLE_DEVICES). */
+  readonly env?: Readonly<Record<string, string>>;
   /** Node options for the child (e.g. --max-old-space-size). */
   readonly execArgv?: readonly string[];
   /** Back-off before respawning after a death: doubles from `min` up to `max`. */
@@ -95,6 +97,7 @@ export class EngineProcess {
     }
     const child = fork(this.#options.script, [], {
       serialization: "advanced",
+      env: { ...process.env, ...this.#options.env },
       execArgv: [...(this.#options.execArgv ?? [])],
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });

@@ -17,5 +17,9 @@ export {
   type PrepareJob,
   type QueueStatus,
 } from "./job-runner.js";
+export { createJobRunner } from "./job-runner-factory.js";
 export { LocalJobRunner, type LocalJobRunnerOptions } from "./local-runner.js";
+export { type FleetHealth, fleetHealth } from "./redis/fleet-health.js";
+export { FleetJobRunner } from "./redis/fleet-runner.js";
+export { FleetWorker } from "./redis/fleet-worker.js";
 export type { Engine } from "./run-job.js";

@@ -52,6 +52,8 @@ export interface QueueStatus {
   readonly engineSlots: number;
   /** Output megapixels painted per minute of engine time; undefined before the first job. */
   readonly megapixelsPerMinute: number | undefined;
+  /** With workers on Redis: how many are alive and how many jobs they finished per minute lately. */
+  readonly fleet?: { readonly workers: number; readonly jobsPerMinute: number };
 }
 
 export type JobListener = (jobId: string, event: JobEvent) => void;

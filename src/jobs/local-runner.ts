@@ -1,10 +1,8 @@
 import { EventEmitter } from "node:events";
 import sharp from "sharp";
-import { fitLongEdge } from "../engine/index.js";
 import type { Logger } from "../log.js";
 import type { BlobStore, Store } from "../store/index.js";
 import { Admission, type Limits, type Reservation } from "./admission.js";
-import { EngineStopError } from "./engine-process.js";
 import type { EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import { FairQueue } from "./fair-queue.js";
@@ -16,6 +14,7 @@ import {
   newJobId,
   type StopReason,
 } from "./job.js";
+import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "./job-endings.js";
 import type { CostModel } from "./job-progress.js";
 import {
   type CancelOutcome,
@@ -26,7 +25,7 @@ import {
   type PrepareJob,
   type QueueStatus,
 } from "./job-runner.js";
-import { type Engine, runJob } from "./run-job.js";
+import { type Engine, outputPixels, runJob, stopOf } from "./run-job.js";
 import { estimateWaitMs, ThroughputMeter } from "./throughput.js";
 
 /**
@@ -52,13 +51,15 @@ export interface LocalJobRunnerOptions {
   readonly keepJobsMs: number;
   /** How often a waiting job's estimate is refreshed. */
   readonly refreshWaitingMs: number;
+  /**
+   * Sharded without Redis, each shard runs its own runner on the shared store: a restart takes up only
+   * the jobs this one answers for. Default: all.
+   */
+  readonly owns?: (job: Pick<JobRecord, "guildId">) => boolean;
 }
 
 /** A job interrupted this many times while running fails instead of starting again. */
 const MAX_ATTEMPTS = 2;
-const PRUNE_EVERY_MS = 6 * 60 * 60 * 1000;
-/** Blobs younger than this are never pruned: their job row may not be written yet. */
-const BLOB_GRACE_MS = 60 * 60 * 1000;
 
 interface Active {
   record: JobRecord;
@@ -193,13 +194,14 @@ export class LocalJobRunner implements JobRunner {
 
   async pending(): Promise<JobRecord[]> {
     const { jobs } = this.#options.store;
-    return [...jobs.unfinished(), ...jobs.unreported()].map(asJobRecord);
+    return [...jobs.unfinished(), ...jobs.unreported()].map(asJobRecord).filter((job) => this.#owns(job));
   }
 
   async start(): Promise<void> {
     const { store } = this.#options;
     for (const stored of store.jobs.unfinished()) {
       const record = asJobRecord(stored);
+      if (!this.#owns(record)) continue;
       if (record.state === "running" && record.attempts >= MAX_ATTEMPTS) {
         await this.#fail(record.id, "crashed", "the painting was interrupted twice by a restart of the bot");
         continue;
@@ -217,7 +219,11 @@ export class LocalJobRunner implements JobRunner {
         outputPixels(width, height, record.settings.size),
       );
     }
-    for (const stored of store.jobs.unreported()) await this.#resendEnding(asJobRecord(stored));
+    for (const stored of store.jobs.unreported()) {
+      const record = asJobRecord(stored);
+      if (!this.#owns(record)) continue;
+      for (const event of await endingEvents(record, this.#options.blobs)) this.#emit(record.id, event);
+    }
     this.#timers.push(
       setInterval(() => this.#refreshWaiting(true), this.#options.refreshWaitingMs).unref(),
       setInterval(() => void this.#prune(), PRUNE_EVERY_MS).unref(),
@@ -254,6 +260,10 @@ export class LocalJobRunner implements JobRunner {
     await this.#options.engine.close?.();
   }
 
+  #owns(job: Pick<JobRecord, "guildId">): boolean {
+    return this.#options.owns?.(job) ?? true;
+  }
+
   #enqueue(record: JobRecord, reservation: Reservation, pixels: number): void {
     this.#active.set(record.id, { record, reservation, outputPixels: pixels });
     this.#queue.submit(record);
@@ -285,7 +295,7 @@ export class LocalJobRunner implements JobRunner {
       const result = await runJob(record, {
         engine: this.#options.engine,
         blobs: this.#options.blobs,
-        prepare: this.#options.prepare,
+        prepare: () => this.#options.prepare(record),
         engineOptions: this.#options.engineOptions,
         timeoutMs: this.#options.jobTimeoutMs,
         signal,
@@ -377,40 +387,6 @@ export class LocalJobRunner implements JobRunner {
     }
   }
 
-  /** After a restart: the final event of a job whose member was not told, from what the store kept. */
-  async #resendEnding(record: JobRecord): Promise<void> {
-    if (record.state !== "done") {
-      this.#emit(record.id, {
-        type: "stopped",
-        reason: record.stopReason ?? "failed",
-        detail: record.stopDetail,
-      });
-      return;
-    }
-    const image = record.resultBlob && (await this.#encodedBlob(record.resultBlob));
-    if (!image) {
-      const detail = "its result could not be read back after a restart";
-      this.#emit(record.id, { type: "stopped", reason: "failed", detail });
-      return;
-    }
-    const elapsedMs = (record.finishedAt ?? 0) - (record.startedAt ?? record.createdAt);
-    const totalMs = (record.finishedAt ?? Date.now()) - record.createdAt;
-    this.#emit(record.id, { type: "done", image, elapsedMs, totalMs });
-    const animation = record.timelapseBlob && (await this.#encodedBlob(record.timelapseBlob));
-    if (animation) this.#emit(record.id, { type: "timelapse", animation });
-  }
-
-  async #encodedBlob(id: string): Promise<EncodedImage | undefined> {
-    try {
-      const data = await this.#options.blobs.get(id);
-      const { format, width = 0, height = 0 } = await sharp(data).metadata();
-      if (format !== "png" && format !== "jpeg" && format !== "webp" && format !== "gif") return undefined;
-      return { data, format, width, height };
-    } catch {
-      return undefined;
-    }
-  }
-
   /** Sends every waiting job its place and estimate; `periodic` refreshes show a moving estimate too. */
   #refreshWaiting(periodic: boolean): void {
     if (this.#closing) return;
@@ -454,14 +430,9 @@ export class LocalJobRunner implements JobRunner {
     return active.work ?? this.#meter.estimateWork(active.record.settings.quality, active.outputPixels);
   }
 
-  async #prune(): Promise<void> {
-    try {
-      const { removed, blobsInUse } = this.#options.store.jobs.prune(Date.now() - this.#options.keepJobsMs);
-      const files = await this.#options.blobs.prune(blobsInUse, BLOB_GRACE_MS);
-      if (removed > 0 || files > 0) this.#options.log.info({ jobs: removed, files }, "pruned old jobs");
-    } catch (error) {
-      this.#options.log.warn({ err: error }, "could not prune old jobs");
-    }
+  #prune(): Promise<void> {
+    const { store, blobs, keepJobsMs, log } = this.#options;
+    return pruneJobs(store, blobs, keepJobsMs, log);
   }
 
   #emit(jobId: string, event: JobEvent): void {
@@ -470,17 +441,3 @@ export class LocalJobRunner implements JobRunner {
 }
 
 type RunJobTimelapse = Awaited<ReturnType<typeof runJob>>["timelapse"];
-
-/** The reason and member-safe detail of a run that ended without a result. */
-function stopOf(error: unknown): { reason: StopReason; detail?: string } {
-  if (error instanceof JobStopError || error instanceof EngineStopError) {
-    return { reason: error.reason, detail: error.reason === "cancelled" ? undefined : error.message };
-  }
-  return { reason: "failed" };
-}
-
-/** Pixels of the painting of a width×height photo at `size` (its long edge). */
-function outputPixels(width: number | undefined, height: number | undefined, size: number): number {
-  const output = fitLongEdge(width ?? size, height ?? size, size);
-  return output.width * output.height;
-}

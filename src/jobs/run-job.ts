@@ -1,12 +1,12 @@
 import sharp from "sharp";
+import { fitLongEdge } from "../engine/index.js";
 import { Timelapse } from "../images/index.js";
-import type { BlobStore } from "../store/index.js";
-import type { EngineDone, RunOptions } from "./engine-process.js";
+import { type EngineDone, EngineStopError, type RunOptions } from "./engine-process.js";
 import type { EngineJob, EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
-import type { JobRecord } from "./job.js";
+import type { JobRecord, StopReason } from "./job.js";
 import { type CostModel, JobProgress } from "./job-progress.js";
-import type { PreparedJob, PrepareJob } from "./job-runner.js";
+import { JobStopError, type PreparedJob } from "./job-runner.js";
 
 /**
  * One job's run, from its record to a stored result: the caller's `prepare` supplies the paintings, the
@@ -14,6 +14,12 @@ import type { PreparedJob, PrepareJob } from "./job-runner.js";
  * (progress by work, previews, timelapse frames). The result is stored before this returns; recording
  * the job's state is the runner's.
  */
+
+/** Where a run reads its photo and paintings and keeps its result: the blob store, or Redis on a fleet worker. */
+export interface BlobAccess {
+  get(id: string): Promise<Buffer>;
+  put(data: Uint8Array): Promise<string>;
+}
 
 /** What runs a job: a pool of engine processes (or a test double). */
 export interface Engine {
@@ -25,8 +31,9 @@ export interface Engine {
 
 export interface RunJobOptions {
   readonly engine: Engine;
-  readonly blobs: BlobStore;
-  readonly prepare: PrepareJob;
+  readonly blobs: BlobAccess;
+  /** The paintings of a job without its own (the caller looks its style up). */
+  readonly prepare: () => Promise<PreparedJob>;
   /** Engine options every job gets (a preview cadence, say); the job's own settings win. */
   readonly engineOptions: EngineOptions;
   readonly timeoutMs: number;
@@ -53,12 +60,15 @@ export interface RunJobResult {
 /** Long edge of timelapse frames. */
 const FRAME_EDGE = 320;
 
-export async function runJob(job: JobRecord, options: RunJobOptions): Promise<RunJobResult> {
+/** What a run needs of a job's record. */
+export type RunnableJob = Pick<JobRecord, "id" | "settings" | "contentBlob" | "styleBlob" | "initBlob">;
+
+export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<RunJobResult> {
   const { emit } = options;
   // A painting the member brought travels with the job; a named style is the caller's to look up.
   const prepared: PreparedJob = job.styleBlob
     ? { styles: [{ image: await options.blobs.get(job.styleBlob), weight: 1 }] }
-    : await options.prepare(job);
+    : await options.prepare();
   const content = await options.blobs.get(job.contentBlob);
   const timelapse = new Timelapse();
   timelapse.add({
@@ -132,4 +142,18 @@ export async function runJob(job: JobRecord, options: RunJobOptions): Promise<Ru
     costModel: progress?.fitted(),
     timelapse,
   };
+}
+
+/** The reason and member-safe detail of a run that ended without a result. */
+export function stopOf(error: unknown): { reason: StopReason; detail?: string } {
+  if (error instanceof JobStopError || error instanceof EngineStopError) {
+    return { reason: error.reason, detail: error.reason === "cancelled" ? undefined : error.message };
+  }
+  return { reason: "failed" };
+}
+
+/** Pixels of the painting of a width×height photo at `size` (its long edge). */
+export function outputPixels(width: number | undefined, height: number | undefined, size: number): number {
+  const output = fitLongEdge(width ?? size, height ?? size, size);
+  return output.width * output.height;
 }

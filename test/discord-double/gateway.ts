@@ -45,6 +45,8 @@ export interface GatewayConnection {
 
 export interface GatewaySession {
   id: string;
+  /** [shard id, shard count] from IDENTIFY ([0, 1] unsharded). */
+  shard: [number, number];
   intents: number;
   seq: number;
   identify: Record<string, unknown>;
@@ -60,10 +62,11 @@ export interface GatewayHooks {
   token: string;
   heartbeatIntervalMs: number;
   resumeUrl(): string;
-  readyPayload(session: GatewaySession, shard: [number, number]): Record<string, unknown>;
-  guildCreatePayload(): Record<string, unknown>;
-  guildMembers(query: string, limit: number, userIds?: string[]): unknown[];
-  guildId: string;
+  readyPayload(session: GatewaySession, guildIds: string[]): Record<string, unknown>;
+  guildCreatePayload(guildId: string): Record<string, unknown>;
+  guildMembers(guildId: string, query: string, limit: number, userIds?: string[]): unknown[];
+  /** Every guild the bot is in; a session gets those of its shard. */
+  guildIds(): string[];
   onReady(session: GatewaySession): void;
 }
 
@@ -84,11 +87,20 @@ export class Gateway {
     this.wss.handleUpgrade(req, socket, head, (ws) => this.onConnection(ws, req.url ?? "/"));
   }
 
-  /** Sends a dispatch to every live (identified, not invalidated) session; returns how many got it. */
+  /**
+   * Sends a dispatch to every live (identified, not invalidated) session of the shard Discord routes it
+   * to: a guild's events go to shard (guild_id >> 22) % count, the rest (direct messages) to shard 0.
+   * Returns how many sessions got it.
+   */
   dispatch(t: string, d: unknown, requiredIntent?: number): number {
     let delivered = 0;
+    // Guild events carry guild_id; GUILD_CREATE/UPDATE/DELETE carry the guild's own id.
+    const data = d as { guild_id?: unknown; id?: unknown } | null;
+    const guildId = t.startsWith("GUILD_") && data?.guild_id === undefined ? data?.id : data?.guild_id;
     for (const session of this.sessions.values()) {
       if (session.invalidated) continue;
+      const [shard, count] = session.shard;
+      if (shard !== (typeof guildId === "string" ? shardOf(guildId, count) : 0)) continue;
       if (requiredIntent !== undefined && (session.intents & requiredIntent) === 0) continue;
       this.dispatchTo(session, t, d);
       delivered++;
@@ -225,13 +237,20 @@ export class Gateway {
       return undefined;
     }
     const shard = (Array.isArray(d.shard) ? d.shard : [0, 1]) as [number, number];
-    if (shard[0] !== 0 || shard[1] !== 1) {
-      // The double serves one guild; only the unsharded [0, 1] layout makes sense.
+    const [shardId, count] = shard;
+    if (
+      !Number.isInteger(count) ||
+      count < 1 ||
+      !Number.isInteger(shardId) ||
+      shardId < 0 ||
+      shardId >= count
+    ) {
       this.closeWith(ws, 4010, "Invalid shard");
       return undefined;
     }
     const session: GatewaySession = {
       id: randomBytes(16).toString("hex"),
+      shard,
       intents: d.intents,
       seq: 0,
       identify: d,
@@ -241,9 +260,10 @@ export class Gateway {
       sent: [],
     };
     this.sessions.set(session.id, session);
-    this.dispatchTo(session, "READY", this.hooks.readyPayload(session, shard));
+    const guildIds = this.hooks.guildIds().filter((id) => shardOf(id, count) === shardId);
+    this.dispatchTo(session, "READY", this.hooks.readyPayload(session, guildIds));
     if (session.intents & Intent.Guilds)
-      this.dispatchTo(session, "GUILD_CREATE", this.hooks.guildCreatePayload());
+      for (const id of guildIds) this.dispatchTo(session, "GUILD_CREATE", this.hooks.guildCreatePayload(id));
     this.hooks.onReady(session);
     return session;
   }
@@ -277,8 +297,11 @@ export class Gateway {
   }
 
   private requestGuildMembers(session: GatewaySession, d: Record<string, unknown>): void {
-    if (d.guild_id !== this.hooks.guildId) return;
+    const guildId = d.guild_id;
+    if (typeof guildId !== "string" || !this.hooks.guildIds().includes(guildId)) return;
+    if (shardOf(guildId, session.shard[1]) !== session.shard[0]) return;
     const members = this.hooks.guildMembers(
+      guildId,
       typeof d.query === "string" ? d.query : "",
       typeof d.limit === "number" && d.limit > 0 ? d.limit : Number.POSITIVE_INFINITY,
       Array.isArray(d.user_ids) ? (d.user_ids as string[]) : undefined,
@@ -286,7 +309,7 @@ export class Gateway {
     const found = new Set(members.map((m) => (m as { user: { id: string } }).user.id));
     const notFound = Array.isArray(d.user_ids) ? (d.user_ids as string[]).filter((id) => !found.has(id)) : [];
     this.dispatchTo(session, "GUILD_MEMBERS_CHUNK", {
-      guild_id: this.hooks.guildId,
+      guild_id: guildId,
       members,
       chunk_index: 0,
       chunk_count: 1,
@@ -328,16 +351,20 @@ export class Gateway {
 
 const connectionOf = new WeakMap<WebSocket, GatewayConnection>();
 
+/** The shard Discord sends a guild's events to (https://discord.com/developers/docs/events/gateway#sharding). */
+export function shardOf(guildId: string, count: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(count));
+}
+
 export function readyPayloadFor(
   session: GatewaySession,
-  shard: [number, number],
-  parts: { user: unknown; guildId: string; applicationId: string; resumeUrl: string },
+  parts: { user: unknown; guildIds: string[]; applicationId: string; resumeUrl: string },
 ): Record<string, unknown> {
   return {
     v: 10,
     user_settings: {},
     user: { ...(parts.user as object), verified: true, mfa_enabled: false, email: null },
-    guilds: [{ id: parts.guildId, unavailable: true }],
+    guilds: parts.guildIds.map((id) => ({ id, unavailable: true })),
     session_id: session.id,
     resume_gateway_url: parts.resumeUrl,
     session_type: "normal",
@@ -346,7 +373,7 @@ export function readyPayloadFor(
     presences: [],
     geo_ordered_rtc_regions: [],
     guild_join_requests: [],
-    shard,
+    shard: session.shard,
     application: { id: parts.applicationId, flags: 0 },
     _trace: ['["discord-double",{"micros":0}]'],
   };

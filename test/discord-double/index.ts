@@ -65,6 +65,12 @@ export interface DiscordDoubleOptions extends WorldOptions {
   attachmentSizeLimit?: number;
   /** `ready` rejects if no client is READY within this time (default 20 s). */
   readyTimeoutMs?: number;
+  /**
+   * Guilds the bot is in (default 1). Guild k's id is k more than the first's in its shard bits
+   * (id >> 22), so with n shards guilds 0..n-1 land on n different shards. Each has its own channel;
+   * members, bot and application are the same.
+   */
+  guilds?: number;
 }
 
 export interface HostAttachmentOptions {
@@ -83,7 +89,10 @@ export class DiscordDouble {
   readonly guildId: string;
   readonly channelId: string;
   readonly botUserId: string;
+  /** The first guild's world (the default for everything). */
   readonly world: World;
+  /** Every guild's world, the first one first. */
+  readonly worlds: World[];
   readonly gateway: Gateway;
   /** Messages by id, including deleted ones (`deleted: true`). */
   readonly messages: Map<string, MessageState>;
@@ -107,6 +116,19 @@ export class DiscordDouble {
 
   constructor(options: DiscordDoubleOptions = {}) {
     this.world = makeWorld(options);
+    this.worlds = [this.world];
+    for (let k = 1; k < (options.guilds ?? 1); k++) {
+      const guildId = (BigInt(this.world.guildId) + (BigInt(k) << 22n)).toString();
+      this.worlds.push(
+        makeWorld({
+          ...options,
+          guildId,
+          channelId: undefined,
+          applicationId: this.world.applicationId,
+          botUserId: this.world.botUser.id,
+        }),
+      );
+    }
     this.applicationId = this.world.applicationId;
     this.guildId = this.world.guildId;
     this.channelId = this.world.channelId;
@@ -142,18 +164,18 @@ export class DiscordDouble {
     this.gateway = new Gateway({
       token: this.token,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
-      guildId: this.guildId,
+      guildIds: () => this.worlds.map((w) => w.guildId),
       resumeUrl: () => `${this.origin.replace(/^http/, "ws")}/resume`,
-      readyPayload: (session, shard) =>
-        readyPayloadFor(session, shard, {
+      readyPayload: (session, guildIds) =>
+        readyPayloadFor(session, {
           user: this.world.botUser,
-          guildId: this.guildId,
+          guildIds,
           applicationId: this.applicationId,
           resumeUrl: `${this.origin.replace(/^http/, "ws")}/resume`,
         }),
-      guildCreatePayload: () => guildCreatePayload(this.world),
-      guildMembers: (query, limit, userIds) =>
-        [...this.world.members.values()]
+      guildCreatePayload: (guildId) => guildCreatePayload(this.worldOf(guildId)),
+      guildMembers: (guildId, query, limit, userIds) =>
+        [...this.worldOf(guildId).members.values()]
           .filter((m) => (userIds ? userIds.includes(m.user.id) : m.user.username.startsWith(query)))
           .slice(0, limit)
           .map((m) => m.member),
@@ -237,8 +259,8 @@ export class DiscordDouble {
 
   /** Dispatches INTERACTION_CREATE type 2 (APPLICATION_COMMAND). */
   sendCommand(input: CommandInput): SentInteraction {
-    const registered = this.findCommand(input.name, input.commandType ?? 1);
-    const data = commandData(this.world, input, registered);
+    const registered = this.findCommand(input.name, input.commandType ?? 1, input.guildId);
+    const data = commandData(this.worldOf(input.guildId), input, registered);
     return this.sendInteraction(InteractionType.ApplicationCommand, data, input, {
       name: input.name,
       commandType: data.type as number,
@@ -247,8 +269,8 @@ export class DiscordDouble {
 
   /** Dispatches INTERACTION_CREATE type 4 (APPLICATION_COMMAND_AUTOCOMPLETE) with `focused` set. */
   sendAutocomplete(input: AutocompleteInput): SentInteraction {
-    const registered = this.findCommand(input.name, 1);
-    const data = commandData(this.world, input, registered, input.focused);
+    const registered = this.findCommand(input.name, 1, input.guildId);
+    const data = commandData(this.worldOf(input.guildId), input, registered, input.focused);
     delete data.resolved;
     return this.sendInteraction(InteractionType.Autocomplete, data, input, {
       name: input.name,
@@ -265,10 +287,11 @@ export class DiscordDouble {
       component_type: input.componentType ?? 2,
       ...(input.values ? { values: input.values } : {}),
     };
+    const guildId = input.guildId ?? this.worlds.find((w) => w.channelId === message.channel_id)?.guildId;
     return this.sendInteraction(
       InteractionType.MessageComponent,
       data,
-      { ...input, channelId: input.channelId ?? message.channel_id },
+      { ...input, channelId: input.channelId ?? message.channel_id, guildId },
       { sourceMessageId: message.id, message: toApiMessage(message, this.botUserId) },
     );
   }
@@ -360,10 +383,21 @@ export class DiscordDouble {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  private findCommand(name: string, type: number): RegisteredCommand | undefined {
+  /** A guild's world (the first guild's when `guildId` is absent). */
+  worldOf(guildId: string | undefined): World {
+    if (guildId === undefined) return this.world;
+    const world = this.worlds.find((w) => w.guildId === guildId);
+    if (!world) throw new Error(`discord double: no guild ${guildId}`);
+    return world;
+  }
+
+  /** A command registered in the guild, else in the first guild (tests register there), else globally. */
+  private findCommand(name: string, type: number, guildId = this.guildId): RegisteredCommand | undefined {
     const match = (c: RegisteredCommand) => c.name === name && (c.type ?? 1) === type;
     return (
-      (this.commands.get(this.guildId) ?? []).find(match) ?? (this.commands.get("global") ?? []).find(match)
+      (this.commands.get(guildId) ?? []).find(match) ??
+      (this.commands.get(this.guildId) ?? []).find(match) ??
+      (this.commands.get("global") ?? []).find(match)
     );
   }
 
@@ -376,8 +410,9 @@ export class DiscordDouble {
     if (!this.gateway.hasSession()) {
       throw new Error("discord double: no identified gateway session (await double.ready first)");
     }
-    const invoker = resolveInvoker(this.world, input);
-    const built = baseInteraction(this.world, type, data, invoker, input, this.limits.attachmentSizeLimit);
+    const world = this.worldOf(input.guildId);
+    const invoker = resolveInvoker(world, input);
+    const built = baseInteraction(world, type, data, invoker, input, this.limits.attachmentSizeLimit);
     if (extra.message) built.payload.message = extra.message;
 
     let settle!: (c: InteractionCallback) => void;

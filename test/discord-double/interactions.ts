@@ -64,6 +64,8 @@ export interface InvokerInput {
   /** Member overrides (roles, nick, permissions). */
   member?: { roles?: string[]; nick?: string | null; permissions?: string };
   channelId?: string;
+  /** The guild it happens in (default: the double's first); its shard's session receives it. */
+  guildId?: string;
   locale?: string;
 }
 
