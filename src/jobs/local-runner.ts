@@ -6,14 +6,7 @@ import { Admission, type Limits, type Reservation } from "./admission.js";
 import type { EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
 import { FairQueue } from "./fair-queue.js";
-import {
-  asJobRecord,
-  type JobOwner,
-  type JobRecord,
-  type JobRequest,
-  newJobId,
-  type StopReason,
-} from "./job.js";
+import { asJobRecord, type JobOwner, type JobRecord, type JobRequest, type StopReason } from "./job.js";
 import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "./job-endings.js";
 import type { CostModel } from "./job-progress.js";
 import {
@@ -25,6 +18,7 @@ import {
   type PrepareJob,
   type QueueStatus,
 } from "./job-runner.js";
+import { recordJob } from "./record-job.js";
 import { type Engine, outputPixels, runJob, stopOf } from "./run-job.js";
 import { estimateWaitMs, ThroughputMeter } from "./throughput.js";
 
@@ -116,29 +110,12 @@ export class LocalJobRunner implements JobRunner {
     if (!this.#admission.isHeld(reservation))
       throw new Error("submit() needs a reservation that is still held");
     try {
-      const contentBlob = await this.#options.blobs.put(request.content);
-      const styleBlob = request.styleImage && (await this.#options.blobs.put(request.styleImage));
-      const initBlob = request.initImage && (await this.#options.blobs.put(request.initImage));
-      const { width, height } = await sharp(request.content).metadata();
-      const record = asJobRecord(
-        this.#options.store.jobs.insert({
-          id: newJobId(),
-          userId: request.userId,
-          guildId: request.guildId,
-          settings: request.settings,
-          contentBlob,
-          styleBlob,
-          initBlob,
-          parentId: request.parentId,
-          replyTo: request.replyTo,
-          createdAt: Date.now(),
-        }),
-      );
+      const { record, outputPixels } = await recordJob(this.#options.store, this.#options.blobs, request);
       this.#options.log.info(
         { jobId: record.id, userId: record.userId, settings: record.settings, parentId: record.parentId },
         "job queued",
       );
-      this.#enqueue(record, reservation, outputPixels(width, height, request.settings.size));
+      this.#enqueue(record, reservation, outputPixels);
       return record;
     } catch (error) {
       this.#admission.release(reservation);

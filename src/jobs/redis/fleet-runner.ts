@@ -8,14 +8,7 @@ import type { BlobStore, Store } from "../../store/index.js";
 import type { Limits, Reservation } from "../admission.js";
 import type { EngineOptions } from "../engine-protocol.js";
 import type { EncodedImage, JobEvent } from "../events.js";
-import {
-  asJobRecord,
-  type JobOwner,
-  type JobRecord,
-  type JobRequest,
-  newJobId,
-  type StopReason,
-} from "../job.js";
+import { asJobRecord, type JobOwner, type JobRecord, type JobRequest, type StopReason } from "../job.js";
 import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "../job-endings.js";
 import {
   type CancelOutcome,
@@ -26,6 +19,7 @@ import {
   type PrepareJob,
   type QueueStatus,
 } from "../job-runner.js";
+import { recordJob } from "../record-job.js";
 import { outputPixels, stopOf } from "../run-job.js";
 import { estimateWaitMs, ThroughputMeter } from "../throughput.js";
 import { FleetAdmission } from "./fleet-admission.js";
@@ -138,25 +132,9 @@ export class FleetJobRunner implements JobRunner {
     const { store, blobs, log } = this.#options;
     let record: JobRecord | undefined;
     try {
-      const contentBlob = await blobs.put(request.content);
-      const styleBlob = request.styleImage && (await blobs.put(request.styleImage));
-      const initBlob = request.initImage && (await blobs.put(request.initImage));
-      const { width, height } = await sharp(request.content).metadata();
-      record = asJobRecord(
-        store.jobs.insert({
-          id: newJobId(),
-          userId: request.userId,
-          guildId: request.guildId,
-          settings: request.settings,
-          contentBlob,
-          styleBlob,
-          initBlob,
-          parentId: request.parentId,
-          replyTo: request.replyTo,
-          createdAt: Date.now(),
-        }),
-      );
-      const pixels = outputPixels(width, height, request.settings.size);
+      const recorded = await recordJob(store, blobs, request);
+      record = recorded.record;
+      const pixels = recorded.outputPixels;
       this.#owned.set(record.id, { record, work: this.#meter.estimateWork(record.settings.quality, pixels) });
       const prepared = request.styleImage
         ? { styles: [{ image: request.styleImage, weight: 1 }] }
