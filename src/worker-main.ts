@@ -1,5 +1,5 @@
 import { exitWithMessage as fail, loadConfigOrExit } from "./config.js";
-import { DEFAULT_ENGINE_SCRIPT, EnginePool, FleetWorker } from "./jobs/index.js";
+import { configuredEnginePool, FleetWorker } from "./jobs/index.js";
 import { FLEET_BLOB_TTL_MS } from "./jobs/redis/fleet-runner.js";
 import { createLogger } from "./log.js";
 import { loggableError } from "./loggable-error.js";
@@ -16,20 +16,8 @@ if (!config.fleet)
 const { fleet } = config;
 const log = createLogger({ level: config.logLevel }).child({ component: "worker" });
 
-const engine = new EnginePool({
-  size: config.queue.concurrency,
-  script: DEFAULT_ENGINE_SCRIPT,
-  log: log.child({ component: "engine" }),
-  maxRssBytes: config.queue.engineMaxRssBytes,
-  cancelGraceMs: 10_000,
+const engine = configuredEnginePool(config, log, {
   env: fleet.gpu === undefined ? undefined : { CUDA_VISIBLE_DEVICES: String(fleet.gpu) },
-  config: {
-    weightsLocation: config.weightsLocation,
-    weightsOrigin: config.weightsOrigin,
-    backend: config.backend,
-    threads: config.threads,
-    logLevel: config.logLevel,
-  },
 });
 const worker = new FleetWorker({
   redisUrl: fleet.redisUrl,

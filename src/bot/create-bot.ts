@@ -10,11 +10,10 @@ import {
 } from "discord.js";
 import type { Config } from "../config.js";
 import {
+  configuredEnginePool,
   createJobRunner,
-  DEFAULT_ENGINE_SCRIPT,
   type Engine,
   type EngineOptions,
-  EnginePool,
   type JobRunner,
 } from "../jobs/index.js";
 import { createLogger, type Logger } from "../log.js";
@@ -111,20 +110,7 @@ export async function createBot(config: Config, options: BotOptions): Promise<Bo
     },
     engine: () =>
       options.engine ??
-      new EnginePool({
-        size: config.queue.concurrency,
-        script: options.engineScript ?? DEFAULT_ENGINE_SCRIPT,
-        log: log.child({ component: "engine" }),
-        maxRssBytes: config.queue.engineMaxRssBytes,
-        cancelGraceMs: 10_000,
-        config: {
-          weightsLocation: config.weightsLocation,
-          weightsOrigin: config.weightsOrigin,
-          backend: config.backend,
-          threads: config.threads,
-          logLevel: config.logLevel,
-        },
-      }),
+      configuredEnginePool(config, log, options.engineScript ? { script: options.engineScript } : {}),
     // A shard answers for its own servers' jobs (direct messages come to shard 0), as Discord routes them.
     owns: (job) => ownsGuild(client, job.guildId),
   });

@@ -1,5 +1,7 @@
 import os from "node:os";
+import type { EngineConfig } from "../config.js";
 import type { BackendName, ThreadSetting } from "../engine/index.js";
+import type { Logger } from "../log.js";
 import {
   type EngineDone,
   EngineProcess,
@@ -20,6 +22,31 @@ export interface EnginePoolOptions extends Omit<EngineProcessOptions, "config"> 
 }
 
 export const DEFAULT_ENGINE_SCRIPT = new URL("./engine-host.js", import.meta.url);
+
+/** The engine slots as configured (the bot's and a fleet worker's alike); `more` adds or overrides options. */
+export function configuredEnginePool(
+  config: EngineConfig & {
+    readonly queue: { readonly concurrency: number; readonly engineMaxRssBytes: number };
+  },
+  log: Logger,
+  more: Partial<EnginePoolOptions> = {},
+): EnginePool {
+  return new EnginePool({
+    size: config.queue.concurrency,
+    script: DEFAULT_ENGINE_SCRIPT,
+    log: log.child({ component: "engine" }),
+    maxRssBytes: config.queue.engineMaxRssBytes,
+    cancelGraceMs: 10_000,
+    config: {
+      weightsLocation: config.weightsLocation,
+      weightsOrigin: config.weightsOrigin,
+      backend: config.backend,
+      threads: config.threads,
+      logLevel: config.logLevel,
+    },
+    ...more,
+  });
+}
 
 export class EnginePool {
   readonly #slots: EngineProcess[];

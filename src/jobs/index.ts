@@ -3,7 +3,7 @@
  * supervised engine processes and reports typed events. See job-runner.ts for the interface.
  */
 export { JobRefusedError, type Limits, type RefusalCode, type Reservation } from "./admission.js";
-export { DEFAULT_ENGINE_SCRIPT, EnginePool } from "./engine-pool.js";
+export { configuredEnginePool, DEFAULT_ENGINE_SCRIPT, EnginePool } from "./engine-pool.js";
 export type { EngineHostConfig, EngineOptions } from "./engine-protocol.js";
 export type { EncodedImage, JobEvent } from "./events.js";
 export * from "./job.js";
