@@ -40,6 +40,17 @@ describe("schedule", () => {
     );
   });
 
+  it("leaves out the scales a finished starting picture already covers (HD refining a result)", () => {
+    const photo = { width: 1600, height: 1200 };
+    const edges = (startEdge: number) =>
+      planScales(photo, 1024, QUALITY_PRESETS.balanced, 1, startEdge).map((s) => Math.max(s.width, s.height));
+    expect(edges(0)).toEqual([512, 724, 1024]);
+    // From a 512 px result only the larger scales run; from one as large as the output, the last alone.
+    expect(edges(512)).toEqual([724, 1024]);
+    expect(edges(600)).toEqual([724, 1024]);
+    expect(edges(1024)).toEqual([1024]);
+  });
+
   it("finds a plateau when the loss falls by less than the tolerance per step over the window", () => {
     const feed = (tolerance: number, losses: number[]) => {
       const plateau = new Plateau(tolerance);

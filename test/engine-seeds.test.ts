@@ -201,6 +201,18 @@ describe("stylize with seeds", () => {
     expect(meanAbsDifference(fromInit, init)).toBeLessThan(meanAbsDifference(fromPhoto, init));
   });
 
+  it("refining a finished picture skips the scales it already covers", async () => {
+    const plans = async (req: StylizeRequest) => {
+      for await (const event of stylize(weights, req))
+        if (event.type === "start") return event.plan.map((s) => s.width);
+      throw new Error("no start");
+    };
+    expect(await plans(request(5, { stepsPerScale: 1 }))).toEqual([34, 48]);
+    // A 34 px result carried to 48 px: only the 48 px scale runs.
+    const result = stripesImage(34, 26, [250, 250, 250], [0, 0, 0]);
+    expect(await plans(request(5, { stepsPerScale: 1, initImage: result }))).toEqual([48]);
+  });
+
   it("without jitter the seed still moves the start (and the run stays reproducible)", async () => {
     const noJitter = (seed: number) => request(seed, { jitter: false, stepsPerScale: 8 });
     const a = await paint(noJitter(1));

@@ -67,13 +67,16 @@ export function fitLongEdge(
 
 /**
  * The scales for a content image of the given dimensions, ending at exactly `size` on the long edge.
- * Scales whose short edge is under `minShortEdge` (what the network's deepest layer needs) are left out.
+ * Scales whose short edge is under `minShortEdge` (what the network's deepest layer needs) are left out,
+ * and so are those no larger than `startEdge`, the long edge of a finished picture the run starts from
+ * (HD refining a result): that picture already holds what they would paint. The last scale always stays.
  */
 export function planScales(
   content: { width: number; height: number },
   size: number,
   schedule: Pick<Schedule, "scales" | "stepsPerScale">,
   minShortEdge = 1,
+  startEdge = 0,
 ): ScalePlan[] {
   const floor = Math.min(MIN_SCALE_EDGE, Math.round(size / 2));
   const plan: ScalePlan[] = [];
@@ -81,6 +84,7 @@ export function planScales(
     const edge = Math.round(size * 0.5 ** (i / 2));
     const scale = { ...fitLongEdge(content.width, content.height, edge), steps: schedule.stepsPerScale };
     if (edge < floor || Math.min(scale.width, scale.height) < minShortEdge) break;
+    if (i > 0 && edge <= startEdge) break;
     plan.unshift(scale);
   }
   if (plan.length === 0) {

@@ -54,7 +54,8 @@ export async function* stylize(
   let plan: ScalePlan[];
   try {
     const schedule = { scales: options.scales, stepsPerScale: options.stepsPerScale };
-    plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings);
+    const startEdge = options.initImage ? Math.max(options.initImage.width, options.initImage.height) : 0;
+    plan = planScales(options.content, options.size, schedule, 1 << net.downsamplings, startEdge);
   } catch (error) {
     lease.release();
     throw error;
