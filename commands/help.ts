@@ -20,7 +20,6 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
         "",
         "**/stylize** `image` `style` — attach a photo and pick an artwork as you type. Optional:",
         "• `strength` subtle / balanced / strong — how much the painting takes over",
-        "• `quality` fast / balanced / hq — hq is slower and finer",
         `• \`size\` — long edge in pixels (default ${images.defaultSize}, at most ${images.maxSize})`,
         "• `preserve_colors` — keep your photo's colours, take only the brushwork",
         "• `seed` — repeat a result exactly (every result shows its seed)",

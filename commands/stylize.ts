@@ -11,7 +11,6 @@ import { outputSizeFor } from "../src/bot/output-size.js";
 import { describePreset, type Preset } from "../src/bot/presets.js";
 import { deferReply, reserveJob, submitJob, withReservation } from "../src/bot/start-job.js";
 import { UserError } from "../src/bot/user-error.js";
-import { QUALITIES, type Quality } from "../src/engine/index.js";
 import { decodeImage, encodeImage } from "../src/images/index.js";
 import { MAX_SEED, randomSeed, UPLOADED_STYLE } from "../src/jobs/index.js";
 
@@ -36,12 +35,6 @@ export const data = new SlashCommandBuilder()
       .setName("strength")
       .setDescription("How strongly the style takes over (default balanced)")
       .addChoices(...Object.keys(STRENGTH_CHOICES).map((name) => ({ name, value: name }))),
-  )
-  .addStringOption((o) =>
-    o
-      .setName("quality")
-      .setDescription("fast previews, balanced (default) or hq — slower but finer")
-      .addChoices(...QUALITIES.map((name) => ({ name, value: name }))),
   )
   .addIntegerOption((o) =>
     o
@@ -101,7 +94,8 @@ export async function execute(interaction: ChatInputCommandInteraction, bot: Bot
       settings: {
         presetId: preset?.id ?? UPLOADED_STYLE,
         strength: STRENGTH_CHOICES[(options.getString("strength") ?? "balanced") as StrengthName],
-        quality: (options.getString("quality") ?? "balanced") as Quality,
+        // One schedule for members: the presets differ in time, not in the picture (docs/look.md).
+        quality: "balanced",
         size: outputSizeFor(image.width, image.height, size, maxSize),
         preserveColors: options.getBoolean("preserve_colors") ?? false,
         seed: options.getInteger("seed") ?? randomSeed(),

@@ -120,9 +120,9 @@ describe("kill -9 of the bot", { timeout: 180_000 }, () => {
     const first = await startBot();
     const sends: SentInteraction[] = [];
     for (const user of [ALICE, BOB, CAROL]) {
-      // Alice's job runs long enough to be killed mid-run; the others are quick once they run.
-      const quality = user === ALICE ? "balanced" : "fast";
-      const sent = await sendStylize(double, user, { style: "wave-test", quality }, [64, 48]);
+      // Alice's job runs long enough to be killed mid-run; the others (smaller) are quick once they run.
+      const size = user === ALICE ? 64 : 32;
+      const sent = await sendStylize(double, user, { style: "wave-test", size }, [64, 48]);
       await until(() => ok(sent).length > 0);
       sends.push(sent);
     }
@@ -161,7 +161,7 @@ describe("kill -9 of the bot", { timeout: 180_000 }, () => {
 
   it("delivers a result once when the bot died while delivering it", async () => {
     const first = await startBot();
-    const sent = await sendStylize(double, ALICE, { style: "wave-test", quality: "fast" });
+    const sent = await sendStylize(double, ALICE, { style: "wave-test", size: 32 });
     await until(() => ok(sent).length > 0);
     // Discord answers 503 to the reply's edits: the result is finished, stored, and stuck in delivery.
     double.injectError(
@@ -190,8 +190,8 @@ describe("SIGTERM", { timeout: 180_000 }, () => {
   it("lets the running job finish within the grace, tells the queued one, exits 0, and runs it after the restart", async () => {
     env.STYLIZE_SHUTDOWN_GRACE_S = "60";
     const first = await startBot();
-    const alice = await sendStylize(double, ALICE, { style: "wave-test", quality: "fast" });
-    const bob = await sendStylize(double, BOB, { style: "wave-test", quality: "fast" });
+    const alice = await sendStylize(double, ALICE, { style: "wave-test", size: 32 });
+    const bob = await sendStylize(double, BOB, { style: "wave-test", size: 32 });
     await until(() => ok(alice).some((r) => descriptionOf(r).includes("Painting —")));
     await until(() => ok(bob).some((r) => descriptionOf(r).includes("in the queue")));
     const exited = exitOf(first);

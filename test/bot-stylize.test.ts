@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { data as stylizeCommand } from "../commands/stylize.js";
 import {
   ALICE,
   BOB,
@@ -185,6 +186,8 @@ describe("result buttons", () => {
     await paintingReady(t.double, sent.token);
     const messageId = t.double.originalResponse(sent.token)!.id;
     const jobId = jobIdOf(t.double, sent.token);
+    // Members get one schedule (the presets differ in time, not in the picture: docs/look.md).
+    expect((await t.bot.context.jobs.get(jobId))?.settings.quality).toBe("balanced");
 
     const bob = t.double.clickButton({ customId: `reroll:${jobId}`, messageId, user: BOB });
     expect(await privateReply(bob.token, bob.response)).toMatch(/Only <@200000000000000001> can re-run/);
@@ -202,7 +205,7 @@ describe("result buttons", () => {
     const stronger = t.double.clickButton({ customId: `stronger:${jobId}`, messageId, user: ALICE });
     const strongerFinal = await paintingReady(t.double, stronger.token);
     const footer = (strongerFinal.json as { embeds: { footer: { text: string } }[] }).embeds[0]!.footer.text;
-    expect(footer).toMatch(/^Strength 65% · balanced quality · 48 px · .* · seed 77 ·/);
+    expect(footer).toMatch(/^Strength 65% · 48 px · .* · seed 77 ·/);
     expect(embedOf(strongerFinal).description).toContain("Stronger: strength 65% (was balanced)");
   });
 });
@@ -245,6 +248,9 @@ describe("other commands", () => {
     expect(queueText).toMatch(/Speed: about [\d.]+ megapixels of finished painting per minute/); // jobs ran earlier
     const help = await t.double.sendCommand({ name: "help", user: ALICE }).response;
     expect(JSON.stringify(help.data)).toContain("/stylize");
+    // No quality option any more, neither offered nor explained.
+    expect(JSON.stringify(help.data)).not.toMatch(/quality/i);
+    expect(stylizeCommand.toJSON().options?.map((o) => o.name)).not.toContain("quality");
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { clampStrength, describeStrength, STRENGTH_STEP } from "../src/bot/job.js";
-import { progressBar, progressText } from "../src/bot/views.js";
+import { stopText } from "../src/bot/job-reply.js";
+import { changeText, progressBar, progressText } from "../src/bot/views.js";
 import { formatDuration } from "../src/duration.js";
 
 describe("progress text", () => {
@@ -30,5 +31,33 @@ describe("strength", () => {
     expect(clampStrength(0.5 + STRENGTH_STEP)).toBe(0.65);
     expect(clampStrength(0.9 + STRENGTH_STEP)).toBe(0.95);
     expect(clampStrength(0.1 - STRENGTH_STEP)).toBe(0.05);
+  });
+});
+
+describe("what changed, and advice", () => {
+  // A job stored before the presets were merged still carries its quality; nothing shows it.
+  const before = {
+    presetId: "starry",
+    strength: 0.5,
+    quality: "hq",
+    size: 256,
+    preserveColors: false,
+    seed: 7,
+  } as const;
+  const hd = { id: "j2", userId: "u", settings: { ...before, size: 512 } };
+
+  it("says HD repainted the same picture larger when it started from the result, larger otherwise", () => {
+    expect(
+      changeText({ job: { ...hd, initBlob: "result" }, preset: undefined, parentSettings: before }),
+    ).toBe("HD: the same picture, repainted at 512 px (was 256 px)");
+    expect(changeText({ job: hd, preset: undefined, parentSettings: before })).toBe(
+      "Larger: 512 px (was 256 px)",
+    );
+    expect(changeText({ job: hd, preset: undefined })).toBeUndefined();
+  });
+
+  it("advises a smaller size, not a quality members can no longer choose, after a time-out", () => {
+    const text = stopText("u", "timed_out", undefined);
+    expect(text).toBe("Sorry <@u> — the painting took too long. Try a smaller size.");
   });
 });

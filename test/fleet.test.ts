@@ -131,7 +131,7 @@ const results = (sent: SentInteraction) =>
 
 /** /stylize from member `n` in a server; resolves once the bot answered. */
 async function stylize(n: number, guildId: string): Promise<SentInteraction> {
-  const sent = await sendStylize(double, member(n), { style: "wave-test", quality: "fast" }, [64, 48], {
+  const sent = await sendStylize(double, member(n), { style: "wave-test", size: 32 }, [64, 48], {
     guildId,
   });
   await until(() => ok(sent).length > 0);
@@ -217,7 +217,7 @@ describe.skipIf(!reachable)("a fleet: two workers, two shards, one Redis", { tim
   it("holds a member's limit when their commands reach both shards at once; Cancel reaches the worker", async () => {
     const both = await Promise.all(
       guilds.map((guildId) =>
-        sendStylize(double, member(3), { style: "wave-test", quality: "fast" }, [64, 48], { guildId }),
+        sendStylize(double, member(3), { style: "wave-test", size: 32 }, [64, 48], { guildId }),
       ),
     );
     const accepted = await until(() => both.find((sent) => said(sent, "Painting —")));

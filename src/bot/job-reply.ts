@@ -232,7 +232,7 @@ export function stopText(userId: string, reason: StopReason, detail: string | un
     case "crashed":
       return `${sorry}${detail ?? "the painting engine crashed during this job"}. Nothing else was affected; please try again.`;
     case "timed_out":
-      return `${sorry}${detail ?? "the painting took too long"}. Try a smaller size or a faster quality.`;
+      return `${sorry}${detail ?? "the painting took too long"}. Try a smaller size.`;
     case "unavailable":
       return `${sorry}the painting engine isn't available right now${detail ? ` (${detail})` : ""}. Please try again later.`;
     case "failed":

@@ -26,7 +26,7 @@ export interface ReplyPayload {
 
 /** The job as the views need it: who, which settings, and whether a restart interrupted it. */
 export interface JobView {
-  readonly job: Pick<JobRecord, "id" | "userId" | "settings">;
+  readonly job: Pick<JobRecord, "id" | "userId" | "settings" | "initBlob">;
   readonly preset: Preset | undefined;
   readonly resumed?: boolean;
   /** The settings of the result this job re-rolls or refines. */
@@ -54,7 +54,6 @@ function settingsText({ job }: JobView): string {
   const s = job.settings;
   return [
     `Strength ${describeStrength(s.strength)}`,
-    `${s.quality} quality`,
     `${s.size} px`,
     s.preserveColors ? "your photo's colours" : "the painting's colours",
     `seed ${s.seed}`,
@@ -204,9 +203,11 @@ export function changeText({ job, parentSettings: before }: JobView): string | u
       `${direction}: strength ${describeStrength(after.strength)} (was ${describeStrength(before.strength)})`,
     );
   }
-  if (after.size !== before.size || after.quality !== before.quality) {
+  if (after.size !== before.size) {
     changes.push(
-      `Larger and finer: ${after.size} px, ${after.quality} quality (was ${before.size} px, ${before.quality})`,
+      job.initBlob
+        ? `HD: the same picture, repainted at ${after.size} px (was ${before.size} px)`
+        : `Larger: ${after.size} px (was ${before.size} px)`,
     );
   }
   if (after.seed !== before.seed) changes.push(`A fresh take: new seed ${after.seed} (was ${before.seed})`);

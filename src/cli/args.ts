@@ -85,7 +85,14 @@ export function buildCommand(): Command {
     )
     .requiredOption("-o, --out <file>", "where to write the result (.png, .jpg or .webp)")
     .addOption(
-      new Option("-p, --preset <quality>", "quality preset").choices(QUALITIES).default(defaults.quality),
+      new Option(
+        "-p, --preset <schedule>",
+        "how long each scale runs and how many scales: fast (2 scales, a loose stop), balanced, hq (4 " +
+          "scales, a tight stop; several times longer). Changes time and convergence, not the look: the " +
+          "three give pictures closer to each other than two seeds do (docs/look.md)",
+      )
+        .choices(QUALITIES)
+        .default(defaults.quality),
     )
     .option(
       "--size <px>",
