@@ -51,14 +51,17 @@ afterEach(async () => {
 class ScriptedEngine {
   readonly started: string[] = [];
   readonly aborted: string[] = [];
+  /** What each run was handed. */
+  readonly jobs = new Map<string, EngineJob>();
   readonly #pending = new Map<string, (done: EngineDone) => void>();
   constructor(
     readonly size = 1,
     readonly auto = false,
   ) {}
 
-  run(jobId: string, _job: EngineJob, options: RunOptions): Promise<EngineDone> {
+  run(jobId: string, job: EngineJob, options: RunOptions): Promise<EngineDone> {
     this.started.push(jobId);
+    this.jobs.set(jobId, job);
     options.onEvent({
       type: "start",
       backend: "cpu",
@@ -192,6 +195,31 @@ describe.skipIf(!reachable)("FleetJobRunner and FleetWorker on Redis", () => {
     // The member's only place is free again (the limit is 1).
     await eventually(() => bot.types(job.id).includes("timelapse"));
     await expect(bot.jobs.reserve({ userId: "alice" })).resolves.toBeDefined();
+  });
+
+  it("a refine reaches the worker's engine with its starting picture and no start noise", async () => {
+    await setUp();
+    const bot = await botRunner();
+    const engine = new ScriptedEngine(1, true);
+    await startWorker(engine);
+    const result = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#aa2200" } })
+      .png()
+      .toBuffer();
+    const plain = await submit(bot.jobs);
+    const hd = await bot.jobs.submit(await bot.jobs.reserve({ userId: "alice" }), {
+      userId: "alice",
+      settings: { ...settings, size: 16 },
+      content: photo,
+      initImage: result,
+      parentId: plain.id,
+      replyTo: { channelId: "c" },
+    });
+    await eventually(() => bot.types(hd.id).includes("done") && bot.types(plain.id).includes("done"));
+    const refine = engine.jobs.get(hd.id)!;
+    expect(Buffer.from(refine.initImage!).equals(result)).toBe(true);
+    expect(refine.options).toMatchObject({ size: 16, startNoise: 0 });
+    expect(engine.jobs.get(plain.id)!.initImage).toBeUndefined();
+    expect(engine.jobs.get(plain.id)!.options.startNoise).toBeUndefined();
   });
 
   it("interleaves members round-robin: alice's queued jobs do not hold up bob and carol", async () => {

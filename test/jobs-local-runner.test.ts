@@ -41,10 +41,13 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 class ScriptedEngine {
   readonly size = 1;
   readonly started: string[] = [];
+  /** What each run was handed. */
+  readonly jobs = new Map<string, EngineJob>();
   readonly #pending = new Map<string, (done: EngineDone) => void>();
 
-  run(jobId: string, _job: EngineJob, options: RunOptions): Promise<EngineDone> {
+  run(jobId: string, job: EngineJob, options: RunOptions): Promise<EngineDone> {
     this.started.push(jobId);
+    this.jobs.set(jobId, job);
     if (options.signal?.aborted) return Promise.reject(new JobStopError("cancelled", "cancelled"));
     options.onEvent({
       type: "start",
@@ -134,6 +137,38 @@ describe("LocalJobRunner", () => {
     await jobs.markReported(job.id);
     expect(store.jobs.get(job.id)?.reportedAt).toBeGreaterThan(0);
     expect((await jobs.status("alice")).jobs).toEqual([]);
+    await jobs.close();
+    store.close();
+  });
+
+  it("starts a refine (a job with a picture to start from) from that picture as it is; other jobs keep the seed's noise", async () => {
+    const engine = new ScriptedEngine();
+    const { jobs, store } = runner(engine);
+    await jobs.start();
+    const first = await submit(jobs);
+    await expect.poll(() => engine.started).toEqual([first.id]);
+    engine.finish(first.id);
+    await expect.poll(() => store.jobs.get(first.id)?.state).toBe("done");
+    // The picture to refine (its own colour, so it cannot be mistaken for the photo).
+    const result = await sharp({ create: { width: 4, height: 3, channels: 3, background: "#aa2200" } })
+      .png()
+      .toBuffer();
+    const hd = await jobs.submit(await jobs.reserve({ userId: "alice" }), {
+      userId: "alice",
+      settings: { ...settings, size: 16 },
+      content: photo,
+      initImage: result,
+      parentId: first.id,
+      replyTo: { channelId: "c" },
+    });
+    await expect.poll(() => engine.started).toEqual([first.id, hd.id]);
+    const refine = engine.jobs.get(hd.id)!;
+    expect(Buffer.from(refine.initImage!).equals(result)).toBe(true);
+    expect(refine.options).toMatchObject({ size: 16, quality: "fast", seed: 3, startNoise: 0 });
+    const painted = engine.jobs.get(first.id)!;
+    expect(painted.initImage).toBeUndefined();
+    expect(painted.options.startNoise).toBeUndefined(); // the engine's default: the seed moves the start
+    engine.finish(hd.id);
     await jobs.close();
     store.close();
   });

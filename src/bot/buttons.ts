@@ -78,8 +78,8 @@ function nextSettings(action: FollowUp, settings: JobSettings, maxSize: number):
       return { ...settings, strength: clampStrength(settings.strength - STRENGTH_STEP) };
     case "hd":
     case "hdgo":
-      // Same seed and balance, larger and finer, starting from the image they liked (see followUpJob).
-      return { ...settings, size: Math.min(maxSize, settings.size * 2), quality: "hq" };
+      // The same settings at twice the size, starting from the picture they liked (see followUpJob).
+      return { ...settings, size: Math.min(maxSize, settings.size * 2) };
   }
 }
 
@@ -105,19 +105,17 @@ async function followUpJob(
     );
   }
   const settings = nextSettings(action, job.settings, bot.config.images.maxSize);
-  if (action === "hd" && settings.size === job.settings.size && job.settings.quality === "hq") {
-    throw new UserError(
-      "already_hd",
-      `That's already the largest, finest version I make (${settings.size} px, hq).`,
-    );
+  const hd = action === "hd" || action === "hdgo";
+  if (hd && settings.size === job.settings.size) {
+    throw new UserError("already_hd", `That's already the largest size I make (${settings.size} px).`);
   }
-  if (action === "hd" && (await askToConfirmHd(interaction, bot, job.id, settings, photo))) return;
   // HD refines the finished result at the larger size rather than painting the photo again: the same
-  // picture, finer, for fewer steps. Without a result (it was deleted) it paints the photo at that size.
+  // picture, finer, in fewer scales (the engine skips those the result already covers, and starts from it
+  // without the seed's noise; see run-job.ts). Without a result (it was deleted) it paints the photo.
   const refined =
-    (action === "hd" || action === "hdgo") && job.resultBlob
-      ? await bot.jobs.blob(job.resultBlob).catch(() => undefined)
-      : undefined;
+    hd && job.resultBlob ? await bot.jobs.blob(job.resultBlob).catch(() => undefined) : undefined;
+  if (action === "hd" && (await askToConfirmHd(interaction, bot, job.id, { settings, photo, refined })))
+    return;
   const reservation = await reserveJob(interaction, bot);
   await withReservation(bot, reservation, async () => {
     const replyTo = await deferReply(interaction);
@@ -140,18 +138,19 @@ async function askToConfirmHd(
   interaction: ButtonInteraction,
   bot: BotContext,
   jobId: string,
-  settings: JobSettings,
-  photo: Uint8Array,
+  job: { settings: JobSettings; photo: Uint8Array; refined: Uint8Array | undefined },
 ): Promise<boolean> {
-  const estimate = await bot.jobs.estimate({ settings, content: photo });
+  const { settings, refined } = job;
+  const estimate = await bot.jobs.estimate({ settings, content: job.photo, initImage: refined });
   if (estimate.startsInMs + estimate.runMs <= bot.config.hdConfirmMs) return false;
   const queue =
     estimate.startsInMs >= 1000 ? `, after about ${formatDuration(estimate.startsInMs)} in the queue` : "";
   const guess = estimate.measured ? "" : " (a rough guess: nothing has been painted here yet)";
+  const what = refined
+    ? `HD repaints this picture at ${settings.size} px, starting from it rather than from your photo`
+    : `HD paints your photo again at ${settings.size} px`;
   await interaction.reply({
-    content:
-      `HD refines this picture at ${settings.size} px with hq quality: about ${formatDuration(estimate.runMs)} of ` +
-      `painting${queue}${guess}. Start it?`,
+    content: `${what}: about ${formatDuration(estimate.runMs)} of painting${queue}${guess}. Start it?`,
     components: [
       new ActionRowBuilder<ButtonBuilder>().addComponents(
         new ButtonBuilder()

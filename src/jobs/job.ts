@@ -37,7 +37,11 @@ export interface JobRequest extends JobOwner {
   readonly content: Uint8Array;
   /** The member's own painting for this job (an encoded image file); else `settings.presetId` names the style. */
   readonly styleImage?: Uint8Array;
-  /** A picture to start from instead of the photo, e.g. the result an HD job refines (an encoded image file). */
+  /**
+   * A finished picture to refine instead of painting the photo afresh (an encoded image file): the result
+   * an HD job repaints larger. The run starts from it as it is (no seeded start noise) and skips the
+   * scales it already covers.
+   */
   readonly initImage?: Uint8Array;
   /** The job this one re-rolls or refines, if any. */
   readonly parentId?: string;

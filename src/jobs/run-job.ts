@@ -92,6 +92,9 @@ export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<
         strength: settings.strength,
         seed: settings.seed,
         colorMode: settings.preserveColors ? "luminance" : "none",
+        // A job with a starting picture refines a finished painting (HD): it starts from it as it is,
+        // since the seed's noise would re-randomise the picture the member chose.
+        ...(job.initBlob && { startNoise: 0 }),
       },
       content,
       styles: prepared.styles,
