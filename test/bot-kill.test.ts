@@ -120,9 +120,10 @@ describe("kill -9 of the bot", { timeout: 180_000 }, () => {
     const first = await startBot();
     const sends: SentInteraction[] = [];
     for (const user of [ALICE, BOB, CAROL]) {
-      // Alice's job runs long enough to be killed mid-run; the others (smaller) are quick once they run.
-      const size = user === ALICE ? 64 : 32;
-      const sent = await sendStylize(double, user, { style: "wave-test", size }, [64, 48]);
+      // Alice's job (the default 48 px) runs long enough to be killed mid-run; the others (32 px) are
+      // quick once they run.
+      const options = user === ALICE ? { style: "wave-test" } : { style: "wave-test", size: 32 };
+      const sent = await sendStylize(double, user, options, [64, 48]);
       await until(() => ok(sent).length > 0);
       sends.push(sent);
     }
