@@ -69,8 +69,12 @@ export interface JobRunner {
   /** Stores and queues the job on the reservation (which the job then holds until it ends). */
   submit(reservation: Reservation, request: JobRequest): Promise<JobRecord>;
   cancel(jobId: string, userId: string): Promise<CancelOutcome>;
-  /** How long a job like this would wait and paint now, from what this engine measured (a prior before that). */
-  estimate(request: Pick<JobRequest, "settings" | "content">): Promise<Estimate>;
+  /**
+   * How long a job like this would wait and paint now: the engine's plan for its settings and photo (a
+   * starting picture, as HD's, skips the scales it covers) × the steps each scale is expected to take,
+   * at the measured pace (a prior before any job ran).
+   */
+  estimate(request: Pick<JobRequest, "settings" | "content" | "initImage">): Promise<Estimate>;
   get(jobId: string): Promise<JobRecord | undefined>;
   status(userId: string): Promise<QueueStatus>;
   /** Every job event, for the caller to route to whatever shows the job. */
