@@ -54,7 +54,7 @@ describe.skipIf(!hasReference)(
   () => {
     it("after a first painting, never goes backwards and stays within 15% of the elapsed share at each edit", async () => {
       // A first painting of the same kind (balanced, from a photo, at the size) teaches the steps each scale
-    // takes and what a step costs; another photo and painting follow.
+      // takes and what a step costs; another photo and painting follow.
       await paintingReady(
         t.double,
         (await sendStylize(t.double, BOB, { style: "starry-test", size: 160 }, [60, 80])).token,
