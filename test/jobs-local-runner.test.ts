@@ -270,4 +270,25 @@ describe("LocalJobRunner", () => {
     expect(again.store.jobs.get("old1")?.state).toBe("done");
     again.store.close();
   });
+
+  it("estimates from the engine's plan for the settings: a starting picture (HD) skips the scales it covers", async () => {
+    const { jobs, store } = runner(new ScriptedEngine());
+    const picture = (width: number, height: number) =>
+      sharp({ create: { width, height, channels: 3, background: "#cc6633" } })
+        .png()
+        .toBuffer();
+    const hd = { ...settings, quality: "balanced", size: 1024 } as const;
+    const content = await picture(400, 300);
+    const fromPhoto = await jobs.estimate({ settings: hd, content });
+    const refining = await jobs.estimate({ settings: hd, content, initImage: await picture(512, 384) });
+    expect(fromPhoto.measured).toBe(false);
+    // 724 and 1024 px only, against 512, 724 and 1024 from the photo (the first scale its longest).
+    const pixels = (w: number, h: number) => w * h;
+    const expected =
+      (50 * pixels(724, 543) + 50 * pixels(1024, 768)) /
+      (75 * pixels(512, 384) + 50 * pixels(724, 543) + 50 * pixels(1024, 768));
+    expect(refining.runMs / fromPhoto.runMs).toBeCloseTo(expected, 2);
+    await jobs.close();
+    store.close();
+  });
 });

@@ -18,6 +18,7 @@ export {
   defaultStylizeOptions,
   minimumOutputEdge,
   resolveOptions,
+  resolveSchedule,
   SIZE_LIMITS,
   type StylizeRequest,
   styleWeightForStrength,

@@ -1,4 +1,4 @@
-import { QUALITY_PRESETS } from "./schedule.js";
+import { QUALITY_PRESETS, type Schedule } from "./schedule.js";
 import { START_NOISE_STD } from "./start-image.js";
 import {
   COLOR_MODES,
@@ -97,7 +97,6 @@ export const defaultStylizeOptions = {
  */
 export function resolveOptions(request: StylizeRequest): ResolvedOptions {
   const merged = { ...defaultStylizeOptions, ...withoutUndefined(request) };
-  const preset = QUALITY_PRESETS[merged.quality];
   // Only the preset's values can be missing here (an unknown quality), and validate() says so first.
   const options = {
     ...merged,
@@ -107,13 +106,26 @@ export function resolveOptions(request: StylizeRequest): ResolvedOptions {
     tvWeight: merged.tvWeight ?? DEFAULT_LOSS_WEIGHTS.tv,
     contentLayers: merged.contentLayers ?? DEFAULT_CONTENT_LAYERS,
     styleLayers: merged.styleLayers ?? DEFAULT_STYLE_LAYERS,
-    scales: merged.scales ?? preset?.scales,
-    stepsPerScale: merged.stepsPerScale ?? preset?.stepsPerScale,
-    // A step count the caller chose is run in full unless a tolerance is given too.
-    tolerance: merged.tolerance ?? (merged.stepsPerScale === undefined ? preset?.tolerance : 0),
+    ...resolveSchedule(merged),
   } as ResolvedOptions;
   validate(options);
   return options;
+}
+
+/**
+ * The schedule a run of these options follows: the quality preset's, with the caller's overrides. Not
+ * validated (resolveOptions does that); for an unknown quality the preset's values are missing.
+ */
+export function resolveSchedule(
+  options: Pick<Partial<StylizeOptions>, "quality" | "scales" | "stepsPerScale" | "tolerance">,
+): Schedule {
+  const preset = QUALITY_PRESETS[options.quality ?? defaultStylizeOptions.quality];
+  return {
+    scales: options.scales ?? preset?.scales,
+    stepsPerScale: options.stepsPerScale ?? preset?.stepsPerScale,
+    // A step count the caller chose is run in full unless a tolerance is given too.
+    tolerance: options.tolerance ?? (options.stepsPerScale === undefined ? preset?.tolerance : 0),
+  } as Schedule;
 }
 
 function withoutUndefined<T extends object>(value: T): T {

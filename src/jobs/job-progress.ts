@@ -5,9 +5,14 @@ import type { ScalePlan } from "../engine/index.js";
  * a part proportional to its pixels (so at small sizes the overhead dominates, at large ones the pixels),
  * and each scale's first step pays a set-up on top. That cost model comes from the last run on this
  * engine, scaled to the pace measured in this one (or, for a first run, is fitted as the run goes), so
- * the share done and the time left track the clock. The share never goes backwards.
+ * the share done and the time left track the clock.
+ *
+ * A scale ends when its loss flattens, so its step count in the plan is only a cap: the time left counts
+ * the steps each scale is expected to take (learnt from earlier runs, expected-steps.ts). A scale that
+ * runs past its expectation is expected to end soon, but never at once (the steps a scale of that length
+ * still takes, given how much such lengths vary), and one that ends early moves the share forward in
+ * small steps rather than one jump. The share never goes backwards.
  */
-
 export interface CostModel {
   /** Extra cost of a scale's first step (building the objective at a new size). */
   readonly setupMs: number;
@@ -31,23 +36,40 @@ interface Seen {
   readonly count: number;
 }
 
+/** How much a scale's step count varies around its expectation (sd/mean; 7–15% over five reference pairs). */
+const STEPS_SPREAD = 0.15;
+/** The shown share moves at most this much per step toward the estimate, so a re-plan is no jump. */
+const MAX_SHARE_JUMP = 0.02;
+
 export class JobProgress {
   readonly #plan: readonly ScalePlan[];
   readonly #prior: CostModel | undefined;
+  /** Steps each scale is expected to take, at most its cap. */
+  readonly #expected: readonly number[];
   readonly #times: ScaleTimes[];
+  /** Steps each scale has run so far. */
+  readonly #taken: number[];
   #fraction = 0;
   #lastElapsedMs = 0;
   #lastScale = -1;
 
-  constructor(plan: readonly ScalePlan[], prior?: CostModel) {
+  /** `expected`: the steps each scale is expected to take (default: its cap, as without a stopping rule). */
+  constructor(plan: readonly ScalePlan[], prior?: CostModel, expected?: readonly number[]) {
     this.#plan = plan;
     this.#prior = prior;
+    this.#expected = plan.map((s, i) => Math.min(s.steps, Math.max(1, expected?.[i] ?? s.steps)));
     this.#times = plan.map(() => ({ count: 0, totalMs: 0 }));
+    this.#taken = plan.map(() => 0);
   }
 
-  /** The total work of the plan in pixel-steps (an upper bound when scales may stop early). */
-  get totalWork(): number {
-    return this.#plan.reduce((sum, s) => sum + s.steps * pixels(s), 0);
+  /** The run's work in pixel-steps as now expected: scales that ended as they ran, the others as expected. */
+  get expectedWork(): number {
+    return this.#plan.reduce((sum, s, i) => sum + this.#stepsOf(i) * pixels(s), 0);
+  }
+
+  /** Steps each scale has run so far. */
+  get taken(): readonly number[] {
+    return this.#taken;
   }
 
   get fraction(): number {
@@ -66,26 +88,51 @@ export class JobProgress {
     }
     this.#lastScale = scale;
     this.#lastElapsedMs = elapsedMs;
+    this.#taken[scale] = step;
     const etaMs = Math.max(0, this.#remainingMs(scale, step, elapsedMs));
-    this.#fraction = Math.max(this.#fraction, Math.min(1, elapsedMs / Math.max(1, elapsedMs + etaMs)));
+    const share = Math.min(1, elapsedMs / Math.max(1, elapsedMs + etaMs));
+    this.#fraction = Math.max(this.#fraction, Math.min(share, this.#fraction + MAX_SHARE_JUMP));
     return { fraction: this.#fraction, etaMs };
+  }
+
+  /** Steps scale `index` takes as now expected: as it ran when ended, else at least what it has run. */
+  #stepsOf(index: number): number {
+    const taken = this.#taken[index]!;
+    if (index < this.#lastScale) return taken;
+    if (index > this.#lastScale) return this.#expected[index]!;
+    return taken + this.#stepsLeft(index, taken);
+  }
+
+  /**
+   * Steps scale `index` still takes after `step`: its expectation less the steps run while well short of
+   * it; near and past it, the mean of what is left of a length spread normally around it, which shrinks
+   * as the scale runs on but never to nothing before the cap.
+   */
+  #stepsLeft(index: number, step: number): number {
+    const cap = this.#plan[index]!.steps;
+    const expected = this.#expected[index]!;
+    if (step >= cap) return 0;
+    if (expected >= cap) return cap - step;
+    const sigma = STEPS_SPREAD * expected;
+    const z = Math.min(30, (step - expected) / sigma);
+    return Math.min(cap - step, sigma * (inverseMills(z) - z));
   }
 
   #remainingMs(scale: number, step: number, elapsedMs: number): number {
     const model = this.model();
-    const current = this.#plan[scale]!;
     if (!model) {
-      // Nothing measured yet (the first step of the run): the share of the plan's steps.
-      const total = this.#plan.reduce((n, s) => n + s.steps, 0);
-      const done = this.#plan.slice(0, scale).reduce((n, s) => n + s.steps, 0) + step;
+      // Nothing measured yet (the first step of the run): the share of the expected steps.
+      const total = this.#plan.reduce((n, _s, i) => n + this.#stepsOf(i), 0);
+      const done = this.#taken.reduce((n, t) => n + t, 0);
       return elapsedMs * ((total - done) / Math.max(1, done));
     }
     // The rest of this scale at the pace measured in it; the later scales by the model.
+    const current = this.#plan[scale]!;
     const times = this.#times[scale]!;
     const here = times.count > 0 ? times.totalMs / times.count : stepCost(model, current);
-    let remaining = (current.steps - step) * here;
-    for (const later of this.#plan.slice(scale + 1))
-      remaining += model.setupMs + later.steps * stepCost(model, later);
+    let remaining = this.#stepsLeft(scale, step) * here;
+    for (let later = scale + 1; later < this.#plan.length; later++)
+      remaining += model.setupMs + this.#expected[later]! * stepCost(model, this.#plan[later]!);
     return remaining;
   }
 
@@ -171,4 +218,23 @@ function fitLine(points: readonly Seen[]): Omit<CostModel, "setupMs"> | undefine
 
 function pixels(scale: { readonly width: number; readonly height: number }): number {
   return scale.width * scale.height;
+}
+
+/** φ(z) / (1 − Φ(z)) of the standard normal: with it, E[X − z | X > z] = inverseMills(z) − z. */
+function inverseMills(z: number): number {
+  const density = Math.exp(-(z * z) / 2) / Math.sqrt(2 * Math.PI);
+  return density / (0.5 * erfc(z / Math.SQRT2));
+}
+
+/** Numerical Recipes' erfcc: erfc(z) ≈ t·exp(−z² + Σ cₖ tᵏ), t = 1/(1 + z/2), relative error below 1.2e-7. */
+const ERFC = [
+  -1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
+  -0.82215223, 0.17087277,
+];
+
+function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z + ERFC.reduceRight((sum, c) => c + t * sum, 0));
+  return x >= 0 ? r : 2 - r;
 }

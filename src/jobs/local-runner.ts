@@ -5,9 +5,11 @@ import type { BlobStore, Store } from "../store/index.js";
 import { Admission, type Limits, type Reservation } from "./admission.js";
 import type { EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
+import type { JobPlan } from "./expected-steps.js";
 import { FairQueue } from "./fair-queue.js";
 import { asJobRecord, type JobOwner, type JobRecord, type JobRequest, type StopReason } from "./job.js";
 import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "./job-endings.js";
+import { type PictureSize, pictureSize, planJob } from "./job-plan.js";
 import type { CostModel } from "./job-progress.js";
 import {
   type CancelOutcome,
@@ -19,7 +21,7 @@ import {
   type QueueStatus,
 } from "./job-runner.js";
 import { recordJob } from "./record-job.js";
-import { type Engine, outputPixels, runJob, stopOf } from "./run-job.js";
+import { type Engine, runJob, stopOf } from "./run-job.js";
 import { estimateWaitMs, ThroughputMeter } from "./throughput.js";
 
 /**
@@ -58,10 +60,11 @@ const MAX_ATTEMPTS = 2;
 interface Active {
   record: JobRecord;
   readonly reservation: Reservation;
-  readonly outputPixels: number;
+  /** The plan the engine is expected to make for it, for estimates while it waits. */
+  readonly plan: JobPlan;
   /** Set while running: the share of work done. */
   fraction?: number;
-  /** Pixel-steps the run will take, once the engine announced its plan. */
+  /** Pixel-steps the run is expected to take, once the engine announced its plan. */
   work?: number;
   lastWait?: { position: number; startsInMs: number };
 }
@@ -110,12 +113,12 @@ export class LocalJobRunner implements JobRunner {
     if (!this.#admission.isHeld(reservation))
       throw new Error("submit() needs a reservation that is still held");
     try {
-      const { record, outputPixels } = await recordJob(this.#options.store, this.#options.blobs, request);
+      const { record, content, init } = await recordJob(this.#options.store, this.#options.blobs, request);
       this.#options.log.info(
         { jobId: record.id, userId: record.userId, settings: record.settings, parentId: record.parentId },
         "job queued",
       );
-      this.#enqueue(record, reservation, outputPixels);
+      this.#enqueue(record, reservation, this.#plan(record, content, init));
       return record;
     } catch (error) {
       this.#admission.release(reservation);
@@ -132,12 +135,14 @@ export class LocalJobRunner implements JobRunner {
     return where ? "cancelled" : "not_active";
   }
 
-  async estimate(request: Pick<JobRequest, "settings" | "content">): Promise<Estimate> {
-    const { width, height } = await sharp(request.content).metadata();
-    const own = this.#meter.estimateWork(
-      request.settings.quality,
-      outputPixels(width, height, request.settings.size),
-    );
+  async estimate(request: Pick<JobRequest, "settings" | "content" | "initImage">): Promise<Estimate> {
+    const plan = planJob({
+      settings: request.settings,
+      content: await pictureSize(request.content),
+      init: request.initImage && (await pictureSize(request.initImage)),
+      engineOptions: this.#options.engineOptions,
+    });
+    const own = this.#meter.estimateWork(plan);
     const ahead = this.#queue.waitingOrder().map((job) => this.#workOf(job.id));
     const { startsInMs } = this.#waitFor(own, ahead);
     return { startsInMs, runMs: this.#meter.msFor(own), measured: this.#meter.measured };
@@ -189,11 +194,12 @@ export class LocalJobRunner implements JobRunner {
         await this.#fail(record.id, "failed", "its photo could not be read back after a restart");
         continue;
       }
-      const { width, height } = await sharp(content).metadata();
+      // A starting picture that cannot be read fails the run itself; the estimate then counts the photo's.
+      const init = record.initBlob && (await this.#options.blobs.get(record.initBlob).catch(() => undefined));
       this.#enqueue(
         asJobRecord(store.jobs.get(record.id)!),
         this.#admission.admit(record),
-        outputPixels(width, height, record.settings.size),
+        this.#plan(record, await pictureSize(content), init ? await pictureSize(init) : undefined),
       );
     }
     for (const stored of store.jobs.unreported()) {
@@ -241,9 +247,14 @@ export class LocalJobRunner implements JobRunner {
     return this.#options.owns?.(job) ?? true;
   }
 
-  #enqueue(record: JobRecord, reservation: Reservation, pixels: number): void {
-    this.#active.set(record.id, { record, reservation, outputPixels: pixels });
+  #enqueue(record: JobRecord, reservation: Reservation, plan: JobPlan): void {
+    this.#active.set(record.id, { record, reservation, plan });
     this.#queue.submit(record);
+  }
+
+  /** The plan the engine is expected to make for a job, for its estimates. */
+  #plan(record: JobRecord, content: PictureSize, init: PictureSize | undefined): JobPlan {
+    return planJob({ settings: record.settings, content, init, engineOptions: this.#options.engineOptions });
   }
 
   async #run(jobId: string, signal: AbortSignal): Promise<void> {
@@ -277,6 +288,7 @@ export class LocalJobRunner implements JobRunner {
         timeoutMs: this.#options.jobTimeoutMs,
         signal,
         costModel: this.#costModel,
+        expectSteps: (plan) => this.#meter.expectedSteps(plan),
         onPlan: (work) => {
           active.work = work;
         },
@@ -285,9 +297,7 @@ export class LocalJobRunner implements JobRunner {
           this.#emit(jobId, event);
         },
       });
-      if (result.plan)
-        this.#meter.recordPlan(record.settings.quality, result.plan.work / result.plan.outputPixels);
-      this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
+      if (result.run) this.#meter.recordRun({ ...result.run, elapsedMs: result.elapsedMs });
       this.#costModel = result.costModel ?? this.#costModel;
       await this.#end(
         active,
@@ -400,11 +410,11 @@ export class LocalJobRunner implements JobRunner {
     });
   }
 
-  /** A queued or running job's pixel-steps: its plan's once the engine made one, else an estimate. */
+  /** A queued or running job's expected pixel-steps: by the engine's plan once it made one, else by ours. */
   #workOf(jobId: string): number {
     const active = this.#active.get(jobId);
     if (!active) return 0;
-    return active.work ?? this.#meter.estimateWork(active.record.settings.quality, active.outputPixels);
+    return active.work ?? this.#meter.estimateWork(active.plan);
   }
 
   #prune(): Promise<void> {

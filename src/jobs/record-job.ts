@@ -1,7 +1,6 @@
-import sharp from "sharp";
 import type { BlobStore, Store } from "../store/index.js";
 import { asJobRecord, type JobRecord, type JobRequest, newJobId } from "./job.js";
-import { outputPixels } from "./run-job.js";
+import { type PictureSize, pictureSize } from "./job-plan.js";
 
 /**
  * A submitted request as a queued job row, with its photo, painting and starting picture stored as blobs
@@ -11,11 +10,10 @@ export async function recordJob(
   store: Store,
   blobs: BlobStore,
   request: JobRequest,
-): Promise<{ record: JobRecord; outputPixels: number }> {
+): Promise<{ record: JobRecord; content: PictureSize; init: PictureSize | undefined }> {
   const contentBlob = await blobs.put(request.content);
   const styleBlob = request.styleImage && (await blobs.put(request.styleImage));
   const initBlob = request.initImage && (await blobs.put(request.initImage));
-  const { width, height } = await sharp(request.content).metadata();
   const record = asJobRecord(
     store.jobs.insert({
       id: newJobId(),
@@ -30,5 +28,9 @@ export async function recordJob(
       createdAt: Date.now(),
     }),
   );
-  return { record, outputPixels: outputPixels(width, height, request.settings.size) };
+  return {
+    record,
+    content: await pictureSize(request.content),
+    init: request.initImage && (await pictureSize(request.initImage)),
+  };
 }

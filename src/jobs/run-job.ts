@@ -4,6 +4,7 @@ import { Timelapse } from "../images/index.js";
 import { type EngineDone, EngineStopError, type RunOptions } from "./engine-process.js";
 import type { EngineJob, EngineOptions } from "./engine-protocol.js";
 import type { EncodedImage, JobEvent } from "./events.js";
+import { type JobPlan, stepsKey } from "./expected-steps.js";
 import type { JobRecord, StopReason } from "./job.js";
 import { type CostModel, JobProgress } from "./job-progress.js";
 import { JobStopError, type PreparedJob } from "./job-runner.js";
@@ -38,10 +39,12 @@ export interface RunJobOptions {
   readonly engineOptions: EngineOptions;
   readonly timeoutMs: number;
   readonly emit: (event: JobEvent) => void;
-  /** Told the run's total work (pixel-steps) once the engine has planned it. */
+  /** Told the run's expected work (pixel-steps) once the engine has planned it. */
   readonly onPlan?: (work: number) => void;
   /** The step cost model of the last runs, so progress is right from the first scale on. */
   readonly costModel?: CostModel;
+  /** The steps each scale of a plan is expected to take (learnt from earlier runs); default: the caps. */
+  readonly expectSteps?: (plan: JobPlan) => readonly number[];
   readonly signal: AbortSignal;
 }
 
@@ -49,9 +52,8 @@ export interface RunJobResult {
   readonly image: EncodedImage;
   readonly resultBlob: string;
   readonly elapsedMs: number;
-  /** Pixel-steps actually done, for the throughput meter. */
-  readonly work: number;
-  readonly plan: { readonly outputPixels: number; readonly work: number } | undefined;
+  /** The engine's plan and the steps each of its scales really took, for the throughput meter. */
+  readonly run: { readonly plan: JobPlan; readonly taken: readonly number[] } | undefined;
   /** The step cost model this run measured. */
   readonly costModel: CostModel | undefined;
   readonly timelapse: Timelapse;
@@ -76,26 +78,27 @@ export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<
   });
   const { settings } = job;
   let progress: JobProgress | undefined;
-  let plan: RunJobResult["plan"];
+  let plan: JobPlan | undefined;
   let last = { scale: 0, step: 0, scales: 1, fraction: 0, etaMs: 0 };
   let finishing = false;
 
+  const engineOptions: EngineOptions = {
+    ...options.engineOptions,
+    ...prepared.options,
+    size: settings.size,
+    quality: settings.quality,
+    strength: settings.strength,
+    seed: settings.seed,
+    colorMode: settings.preserveColors ? "luminance" : "none",
+    // A job with a starting picture refines a finished painting (HD): it starts from it as it is,
+    // since the seed's noise would re-randomise the picture the member chose.
+    ...(job.initBlob && { startNoise: 0 }),
+  };
   options.signal.throwIfAborted();
   const done = await options.engine.run(
     job.id,
     {
-      options: {
-        ...options.engineOptions,
-        ...prepared.options,
-        size: settings.size,
-        quality: settings.quality,
-        strength: settings.strength,
-        seed: settings.seed,
-        colorMode: settings.preserveColors ? "luminance" : "none",
-        // A job with a starting picture refines a finished painting (HD): it starts from it as it is,
-        // since the seed's noise would re-randomise the picture the member chose.
-        ...(job.initBlob && { startNoise: 0 }),
-      },
+      options: engineOptions,
       content,
       styles: prepared.styles,
       ...(job.initBlob && { initImage: await options.blobs.get(job.initBlob) }),
@@ -107,10 +110,12 @@ export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<
       onEvent: (event) => {
         switch (event.type) {
           case "start": {
-            progress = new JobProgress(event.plan, options.costModel);
-            const output = event.plan.at(-1)!;
-            plan = { outputPixels: output.width * output.height, work: progress.totalWork };
-            options.onPlan?.(progress.totalWork);
+            plan = {
+              scales: event.plan,
+              key: stepsKey(engineOptions, event.plan.length, Boolean(job.initBlob)),
+            };
+            progress = new JobProgress(event.plan, options.costModel, options.expectSteps?.(plan));
+            options.onPlan?.(progress.expectedWork);
             last = { ...last, scales: event.plan.length };
             return;
           }
@@ -140,8 +145,7 @@ export async function runJob(job: RunnableJob, options: RunJobOptions): Promise<
     image: done.image,
     resultBlob,
     elapsedMs: done.elapsedMs,
-    work: progress ? progress.fraction * progress.totalWork : 0,
-    plan,
+    run: plan && progress && { plan, taken: [...progress.taken] },
     costModel: progress?.fitted(),
     timelapse,
   };

@@ -1,50 +1,59 @@
-import type { Quality } from "../engine/index.js";
+import { ExpectedSteps, type JobPlan } from "./expected-steps.js";
 
 /**
- * Learns how fast the engine really is, so queue ETAs come from measured step rates rather than guesses.
- * Work is counted in pixel-steps (one optimisation step over one pixel), which makes a 256 px fast job and
- * a 768 px hq job comparable. Two things are learnt: how many pixel-steps a quality preset needs per
- * output pixel (from each run's plan) and how many milliseconds a pixel-step takes (from finished runs).
+ * Learns how fast the engine really is, so queue ETAs come from measured rates rather than guesses. Work
+ * is counted in pixel-steps (one optimisation step over one pixel), which makes a 256 px fast job and a
+ * 768 px hq job comparable. Two things are learnt from finished runs: how many steps each scale of a
+ * ladder really takes (its stopping rule ends it well before its cap; expected-steps.ts), so a job's work
+ * is its plan's scales × their expected steps, and how many milliseconds a pixel-step takes.
  */
 
-/** Before anything ran: a guess of ~200 steps per output pixel (multi-scale runs do fewer at full size). */
-const PRIOR_STEPS_PER_PIXEL = 200;
 /** Before anything ran: ~5 s per step on one megapixel (plain-JS CPU backend territory). */
 const PRIOR_MS_PER_PIXEL_STEP = 5_000 / 1_000_000;
 /** Weight of a new measurement in the running average. */
 const SMOOTHING = 0.3;
 
+/** What a finished run reports: its plan, the steps each scale took, and its engine time. */
+export interface FinishedRun {
+  readonly plan: JobPlan;
+  readonly taken: readonly number[];
+  readonly elapsedMs: number;
+}
+
 export class ThroughputMeter {
   #msPerPixelStep: number | undefined;
-  readonly #stepsPerPixel = new Map<Quality, number>();
+  readonly #steps = new ExpectedSteps();
   #pixelsPainted = 0;
   #busyMs = 0;
 
-  /** A run of this quality planned `stepsPerPixel` pixel-steps per output pixel. */
-  recordPlan(quality: Quality, stepsPerPixel: number): void {
-    if (stepsPerPixel > 0) this.#stepsPerPixel.set(quality, stepsPerPixel);
-  }
-
-  /** A run did `pixelSteps` of work in `elapsedMs`, painting an output of `outputPixels`. */
-  recordRun(pixelSteps: number, elapsedMs: number, outputPixels: number): void {
-    if (pixelSteps <= 0 || elapsedMs <= 0) return;
-    const sample = elapsedMs / pixelSteps;
+  /** Learns from a finished run: the steps its scales took and the time per pixel-step. */
+  recordRun(run: FinishedRun): void {
+    this.#steps.record(run.plan, run.taken);
+    const pixelSteps = workOf(run.plan, run.taken);
+    if (pixelSteps <= 0 || run.elapsedMs <= 0) return;
+    const sample = run.elapsedMs / pixelSteps;
     this.#msPerPixelStep =
       this.#msPerPixelStep === undefined
         ? sample
         : this.#msPerPixelStep * (1 - SMOOTHING) + sample * SMOOTHING;
-    this.#pixelsPainted += outputPixels;
-    this.#busyMs += elapsedMs;
+    const output = run.plan.scales.at(-1);
+    this.#pixelsPainted += output ? output.width * output.height : 0;
+    this.#busyMs += run.elapsedMs;
   }
 
-  /** Whether the estimates come from measurements yet. */
+  /** Whether the time estimates come from measurements yet. */
   get measured(): boolean {
     return this.#msPerPixelStep !== undefined;
   }
 
-  /** Pixel-steps a job of this quality and output size will take. */
-  estimateWork(quality: Quality, outputPixels: number): number {
-    return (this.#stepsPerPixel.get(quality) ?? PRIOR_STEPS_PER_PIXEL) * outputPixels;
+  /** The steps each scale of the plan is expected to take. */
+  expectedSteps(plan: JobPlan): number[] {
+    return this.#steps.expect(plan);
+  }
+
+  /** Pixel-steps a run of this plan is expected to take. */
+  estimateWork(plan: JobPlan): number {
+    return workOf(plan, this.#steps.expect(plan));
   }
 
   msFor(pixelSteps: number): number {
@@ -55,6 +64,11 @@ export class ThroughputMeter {
   megapixelsPerMinute(): number | undefined {
     return this.#busyMs > 0 ? (this.#pixelsPainted / 1e6) * (60_000 / this.#busyMs) : undefined;
   }
+}
+
+/** Pixel-steps of `steps[i]` steps at each scale i of the plan. */
+export function workOf(plan: JobPlan, steps: readonly number[]): number {
+  return plan.scales.reduce((sum, s, i) => sum + (steps[i] ?? 0) * s.width * s.height, 0);
 }
 
 /**

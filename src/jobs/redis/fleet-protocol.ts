@@ -1,5 +1,6 @@
 import type { EngineOptions } from "../engine-protocol.js";
 import type { EncodedImage, JobEvent } from "../events.js";
+import type { JobPlan } from "../expected-steps.js";
 import type { JobSettings, StopReason } from "../job.js";
 
 /**
@@ -20,8 +21,10 @@ export interface FleetJobData {
   /** The bot's engine options (preview cadence; tests shorten runs) merged with the style's own. */
   readonly options: EngineOptions;
   readonly timeoutMs: number;
-  /** Pixels of the painting, for the worker's first estimate of how long it takes. */
+  /** Pixels of the painting. */
   readonly outputPixels: number;
+  /** The plan the bot expects the engine to make, for the worker's first estimate (absent from older bots). */
+  readonly plan?: JobPlan;
   /** Its fair-order round, which is also its BullMQ priority. */
   readonly round: number;
 }
@@ -32,9 +35,9 @@ export type FleetOutcome =
       readonly state: "done";
       readonly result: ImageRef;
       readonly elapsedMs: number;
-      /** Pixel-steps done and the plan, for the bot's throughput meter. */
-      readonly work: number;
       readonly outputPixels: number;
+      /** The engine's plan and the steps its scales took, for the bot's throughput meter. */
+      readonly run?: { readonly plan: JobPlan; readonly taken: readonly number[] };
       readonly worker: string;
     }
   | { readonly state: "failed" | "cancelled"; readonly reason: StopReason; readonly detail?: string };

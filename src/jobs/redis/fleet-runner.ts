@@ -1,7 +1,6 @@
 import { EventEmitter } from "node:events";
 import { Queue, QueueEvents } from "bullmq";
 import { Redis } from "ioredis";
-import sharp from "sharp";
 import type { Logger } from "../../log.js";
 import { loggableError } from "../../loggable-error.js";
 import type { BlobStore, Store } from "../../store/index.js";
@@ -10,6 +9,7 @@ import type { EngineOptions } from "../engine-protocol.js";
 import type { EncodedImage, JobEvent } from "../events.js";
 import { asJobRecord, type JobOwner, type JobRecord, type JobRequest, type StopReason } from "../job.js";
 import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "../job-endings.js";
+import { pictureSize, planJob } from "../job-plan.js";
 import {
   type CancelOutcome,
   type Estimate,
@@ -134,8 +134,15 @@ export class FleetJobRunner implements JobRunner {
     try {
       const recorded = await recordJob(store, blobs, request);
       record = recorded.record;
-      const pixels = recorded.outputPixels;
-      this.#owned.set(record.id, { record, work: this.#meter.estimateWork(record.settings.quality, pixels) });
+      const { settings } = record;
+      const pixels = outputPixels(recorded.content.width, recorded.content.height, settings.size);
+      const plan = planJob({
+        settings,
+        content: recorded.content,
+        init: recorded.init,
+        engineOptions: this.#options.engineOptions,
+      });
+      this.#owned.set(record.id, { record, work: this.#meter.estimateWork(plan) });
       const prepared = request.styleImage
         ? { styles: [{ image: request.styleImage, weight: 1 }] }
         : await this.#options.prepare(record);
@@ -160,6 +167,7 @@ export class FleetJobRunner implements JobRunner {
           options: { ...this.#options.engineOptions, ...prepared.options },
           timeoutMs: this.#options.jobTimeoutMs,
           outputPixels: pixels,
+          plan,
           round,
         },
         {
@@ -209,12 +217,14 @@ export class FleetJobRunner implements JobRunner {
     return "cancelled";
   }
 
-  async estimate(request: Pick<JobRequest, "settings" | "content">): Promise<Estimate> {
-    const { width, height } = await sharp(request.content).metadata();
-    const own = this.#meter.estimateWork(
-      request.settings.quality,
-      outputPixels(width, height, request.settings.size),
-    );
+  async estimate(request: Pick<JobRequest, "settings" | "content" | "initImage">): Promise<Estimate> {
+    const plan = planJob({
+      settings: request.settings,
+      content: await pictureSize(request.content),
+      init: request.initImage && (await pictureSize(request.initImage)),
+      engineOptions: this.#options.engineOptions,
+    });
+    const own = this.#meter.estimateWork(plan);
     const health = await this.health();
     // Other processes' jobs are not measured here: each is counted as one like this one.
     const { startsInMs } = estimateWaitMs(this.#meter, {
@@ -287,8 +297,14 @@ export class FleetJobRunner implements JobRunner {
     for (const stored of store.jobs.unfinished()) {
       const record = asJobRecord(stored);
       if (!this.#owns(record)) continue;
-      const { quality, size } = record.settings;
-      this.#owned.set(record.id, { record, work: this.#meter.estimateWork(quality, size * size) });
+      // Only waiting estimates use it: the photo's shape is not read back for them (counted as square).
+      const side = record.settings.size;
+      const plan = planJob({
+        settings: record.settings,
+        content: { width: side, height: side },
+        engineOptions: this.#options.engineOptions,
+      });
+      this.#owned.set(record.id, { record, work: this.#meter.estimateWork(plan) });
       this.#inOrder(record.id, () => this.#settle(record.id));
     }
     for (const stored of store.jobs.unreported()) {
@@ -425,9 +441,7 @@ export class FleetJobRunner implements JobRunner {
       });
       return;
     }
-    this.#meter.recordRun(outcome.work, outcome.elapsedMs, outcome.outputPixels);
-    if (outcome.outputPixels > 0)
-      this.#meter.recordPlan(job.data.settings.quality, outcome.work / outcome.outputPixels);
+    if (outcome.run) this.#meter.recordRun({ ...outcome.run, elapsedMs: outcome.elapsedMs });
     const resultBlob = await this.#options.blobs.put(image.data);
     await this.#end(jobId, { state: "done", resultBlob }, { image, elapsedMs: outcome.elapsedMs });
     this.#options.log.info({ jobId, worker: outcome.worker, elapsedMs: outcome.elapsedMs }, "job done");

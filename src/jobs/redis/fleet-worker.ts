@@ -5,6 +5,7 @@ import sharp from "sharp";
 import type { Logger } from "../../log.js";
 import { loggableError } from "../../loggable-error.js";
 import type { JobEvent } from "../events.js";
+import { planJob } from "../job-plan.js";
 import type { CostModel } from "../job-progress.js";
 import { JobStopError } from "../job-runner.js";
 import { type Engine, runJob, stopOf } from "../run-job.js";
@@ -159,7 +160,16 @@ export class FleetWorker {
       await this.#admission.served(data.round);
       const attempt = 1 + job.stalledCounter;
       jobLog.info({ attempt, worker: this.id }, "job started");
-      const own = this.#meter.estimateWork(data.settings.quality, data.outputPixels);
+      // A job queued by an older bot has no plan: its photo's shape is unknown, so it counts as square.
+      const side = data.settings.size;
+      const plan =
+        data.plan ??
+        planJob({
+          settings: data.settings,
+          content: { width: side, height: side },
+          engineOptions: data.options,
+        });
+      const own = this.#meter.estimateWork(plan);
       emit({
         type: "started",
         attempt,
@@ -187,13 +197,12 @@ export class FleetWorker {
           timeoutMs: data.timeoutMs,
           signal: running.controller.signal,
           costModel: this.#costModel,
+          expectSteps: (plan) => this.#meter.expectedSteps(plan),
           emit,
         },
       );
       await sent;
-      if (result.plan)
-        this.#meter.recordPlan(data.settings.quality, result.plan.work / result.plan.outputPixels);
-      this.#meter.recordRun(result.work, result.elapsedMs, result.plan?.outputPixels ?? 0);
+      if (result.run) this.#meter.recordRun({ ...result.run, elapsedMs: result.elapsedMs });
       this.#costModel = result.costModel ?? this.#costModel;
       this.#done++;
       jobLog.info({ elapsedMs: result.elapsedMs, worker: this.id }, "job done");
@@ -211,8 +220,8 @@ export class FleetWorker {
         state: "done",
         result: { ...image, blob: result.resultBlob },
         elapsedMs: result.elapsedMs,
-        work: result.work,
-        outputPixels: result.plan?.outputPixels ?? data.outputPixels,
+        outputPixels: data.outputPixels,
+        run: result.run,
         worker: this.id,
       };
     } catch (error) {
