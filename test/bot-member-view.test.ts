@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatDuration } from "../src/duration.js";
 import {
   ALICE,
   BOB,
@@ -25,7 +26,8 @@ let t: TestBot;
 beforeAll(async () => {
   t = await startTestBot({
     env: { STYLIZE_CONCURRENCY: "1", STYLIZE_HD_CONFIRM_MIN: "0" },
-    engine: { stepsPerScale: 40 },
+    // Three scales, so that an HD refine (32 → 64 px) leaves out the 32 px one its result covers.
+    engine: { stepsPerScale: 40, scales: 3 },
   });
 });
 afterAll(() => t?.close());
@@ -75,16 +77,35 @@ describe("what a member sees", () => {
     expect(pingsOf(BOB.id, since)).toHaveLength(1);
   });
 
-  it("shows HD's expected time before it starts and starts it when the member agrees", async () => {
+  it("HD says what it does and its cost (less than painting the photo at that size), then refines the result as it is", async () => {
     const sent = await sendStylize(t.double, ALICE, { style: "wave-test", size: 32 });
     await paintingReady(t.double, sent.token);
     const messageId = t.double.originalResponse(sent.token)!.id;
     const jobId = jobIdOf(t.double, sent.token);
+    const { jobs } = t.bot.context;
+    const parent = (await jobs.get(jobId))!;
+    expect(parent.resultBlob).toBeDefined();
+
+    // What the confirm will say: the refine skips the 32 px scale its starting picture already covers,
+    // so it is estimated below the same job painted from the photo.
+    const hdSettings = { ...parent.settings, size: 64 };
+    const photo = await jobs.blob(parent.contentBlob);
+    const fromPhoto = await jobs.estimate({ settings: hdSettings, content: photo });
+    const refine = await jobs.estimate({
+      settings: hdSettings,
+      content: photo,
+      initImage: await jobs.blob(parent.resultBlob!),
+    });
+    expect(refine.measured).toBe(true);
+    expect(refine.runMs).toBeLessThan(0.9 * fromPhoto.runMs);
+
     const ask = t.double.clickButton({ customId: `hd:${jobId}`, messageId, user: ALICE });
     const question = await privateText(ask);
     expect(question).toMatch(
-      /^HD refines this picture at 64 px with hq quality: about .+ of painting.*Start it\?$/,
+      /^HD repaints this picture at 64 px, starting from it rather than from your photo: about .+ of painting.*Start it\?$/,
     );
+    expect(question).toContain(`about ${formatDuration(refine.runMs)} of painting`);
+    expect(question).not.toMatch(/quality|hq/);
     const button = (await ask.response).data as {
       components: { components: { custom_id: string; label: string }[] }[];
     };
@@ -100,12 +121,19 @@ describe("what a member sees", () => {
     );
     expect(descriptionOf(starting)).toMatch(/of painting/);
     const hd = await paintingReady(t.double, go.token);
-    expect(descriptionOf(hd)).toContain("Larger and finer: 64 px, hq quality (was 32 px, balanced)");
-    // It refined the finished picture rather than painting the photo again.
-    const parent = await t.bot.context.jobs.get(jobId);
-    const refined = await t.bot.context.jobs.get(jobIdOf(t.double, go.token));
-    expect(parent?.resultBlob).toBeDefined();
-    expect(refined?.initBlob).toBe(parent?.resultBlob);
+    expect(descriptionOf(hd)).toContain("HD: the same picture, repainted at 64 px (was 32 px)");
+    // The same settings at twice the size (no switch to a slower schedule), starting from the result.
+    const refined = (await jobs.get(jobIdOf(t.double, go.token)))!;
+    expect(refined.settings).toEqual(hdSettings);
+    expect(refined.initBlob).toBe(parent.resultBlob);
+
+    // 64 px is this bot's largest size: a second HD is refused, in words that still make sense.
+    const again = t.double.clickButton({
+      customId: `hd:${refined.id}`,
+      messageId: t.double.originalResponse(go.token)!.id,
+      user: ALICE,
+    });
+    expect(await privateText(again)).toBe("That's already the largest size I make (64 px).");
   });
 
   it("paints with a painting the member brings for one job, and re-rolls it with the same painting", async () => {
