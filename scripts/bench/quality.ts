@@ -113,7 +113,6 @@ async function decode(file: string, maxEdge: number): Promise<RgbImage> {
 async function record(weights: VggWeights, request: StylizeOptions): Promise<Run> {
   const snapshots: Snapshot[] = [];
   let computeMs = 0;
-  let steps = 0;
   let scales = 0;
   const stepsByScale: number[] = [];
   const events = stylize(weights, { ...request, previewEverySteps: 1, previewEverySeconds: 0 });
@@ -128,13 +127,11 @@ async function record(weights: VggWeights, request: StylizeOptions): Promise<Run
       started = true;
       scales = event.plan.length;
     }
-    if (event.type === "step") {
-      steps += 1;
-      stepsByScale[event.scale] = event.step;
-    }
+    if (event.type === "step") stepsByScale[event.scale] = event.step;
     if (event.type === "preview") snapshots.push({ ms: computeMs, image: event.image });
     if (event.type === "done") snapshots.push({ ms: computeMs, image: event.image });
   }
+  const steps = stepsByScale.reduce((sum, n) => sum + n, 0);
   return { snapshots, steps, scales, stepsByScale, scored: new Map() };
 }
 
