@@ -43,10 +43,11 @@ export function sessionOptions(threads: number): Ort.InferenceSession.SessionOpt
     executionMode: "sequential",
     graphOptimizationLevel: "all",
     logSeverityLevel: 3,
-    // No arena and no memory pattern: each run's buffers go back to the system when the run ends. With
-    // the arena, a 512 px job's peak RSS was 2.0 GB (the arena grows in chunks and keeps them); without,
-    // 1.2 GB, under PyTorch's 1.4 GB (docs/performance.md §5). The big buffers are few, so malloc costs little.
-    enableCpuMemArena: false,
+    // The arena, but no memory pattern. Without the arena every activation (50 MB each at 512 px) is a
+    // fresh mmap that the kernel must fault in and zero on every step: a 512 px step took 5× longer, most
+    // of it system time. The memory pattern (one planned block per input shape) is what pushed peak RSS to
+    // 2.0 GB; the arena alone peaks at 1.4 GB, as PyTorch does (docs/performance.md §5).
+    enableCpuMemArena: true,
     enableMemPattern: false,
     // Idle pool threads otherwise spin after each op, taking a core from the bot, another worker or a
     // neighbour process (docs/performance.md §3).
