@@ -1,11 +1,12 @@
 import type { ScalePlan } from "../engine/index.js";
 
 /**
- * A running job's progress as a share of its time, not of its steps. A step costs a fixed overhead plus
- * a part proportional to its pixels (so at small sizes the overhead dominates, at large ones the pixels),
- * and each scale's first step pays a set-up on top. That cost model comes from the last run on this
- * engine, scaled to the pace measured in this one (or, for a first run, is fitted as the run goes), so
- * the share done and the time left track the clock.
+ * A running job's progress as a share of its time, not of its steps. What a step costs depends on its size
+ * in a way no simple law fits on a shared CPU (a fixed overhead dominates small steps; large ones may cost
+ * more per pixel), so it is measured: the step times of earlier runs at each size they
+ * ran, interpolated between sizes, scaled to the pace measured in this run (or, for a first run, this
+ * run's own scales as they go). Each scale's first step pays a set-up on top. So the share done and the
+ * time left track the clock.
  *
  * A scale ends when its loss flattens, so its step count in the plan is only a cap: the time left counts
  * the steps each scale is expected to take (learnt from earlier runs, expected-steps.ts). A scale that
@@ -16,9 +17,32 @@ import type { ScalePlan } from "../engine/index.js";
 export interface CostModel {
   /** Extra cost of a scale's first step (building the objective at a new size). */
   readonly setupMs: number;
-  /** Fixed cost of one step, whatever its size. */
-  readonly overheadMs: number;
-  readonly msPerPixel: number;
+  /** Mean time of a step at each size measured, by pixels ascending. */
+  readonly steps: readonly StepCost[];
+}
+
+export interface StepCost {
+  readonly pixels: number;
+  readonly ms: number;
+}
+
+/** Sizes a model remembers; a newer measurement at a size within SAME_SIZE of an older one replaces it. */
+const MAX_SIZES = 16;
+const SAME_SIZE = 0.05;
+
+/** A model of the newest run's measurements, with the older model's sizes it did not run kept. */
+export function mergeCostModels(
+  older: CostModel | undefined,
+  newer: CostModel | undefined,
+): CostModel | undefined {
+  if (!older || !newer) return newer ?? older;
+  const kept = older.steps.filter(
+    (old) => !newer.steps.some((s) => Math.abs(s.pixels - old.pixels) <= SAME_SIZE * s.pixels),
+  );
+  const steps = [...newer.steps, ...kept].sort((a, b) => a.pixels - b.pixels);
+  // Too many sizes: drop the oldest ones (those from `older`, nearest the middle of the range last).
+  while (steps.length > MAX_SIZES) steps.splice(steps.indexOf(kept.pop()!), 1);
+  return { setupMs: newer.setupMs, steps };
 }
 
 interface ScaleTimes {
@@ -38,6 +62,8 @@ interface Seen {
 
 /** How much a scale's step count varies around its expectation (sd/mean; 7–15% over five reference pairs). */
 const STEPS_SPREAD = 0.15;
+/** A scale's pace counts once it ran this many steps (its first few are noise). */
+const PACE_MIN_STEPS = 4;
 /** The shown share moves at most this much per step toward the estimate, so a re-plan is no jump. */
 const MAX_SHARE_JUMP = 0.02;
 
@@ -137,33 +163,30 @@ export class JobProgress {
   }
 
   /**
-   * The cost model for what is left: the previous run's (its shape holds for this engine) scaled to the
-   * pace measured in this one; without one, this run's own fit once two scales were seen, or cost ∝
-   * pixels from the first.
+   * The cost model for what is left: the earlier runs' step times scaled to this run's pace, taken as the
+   * slowest of its scales so far relative to them. A scale's pace is thrown off by bursts of other work
+   * (in this run, or in the run that taught the model); betting on the slowest keeps the share from racing
+   * ahead and then stalling, at the price of a lag it makes up at MAX_SHARE_JUMP a step. Without earlier
+   * runs, this run's own scales as measured.
    */
   model(): CostModel | undefined {
     const seen = this.#seen();
-    const last = seen.at(-1);
-    if (!last) return undefined;
+    if (seen.length === 0) return undefined;
     const prior = this.#prior;
-    if (prior) {
-      const predicted = seen.reduce((t, s) => t + s.count * stepCost(prior, s), 0);
-      const measured = seen.reduce((t, s) => t + s.count * s.meanMs, 0);
-      const pace = predicted > 0 ? measured / predicted : 1;
-      return {
-        setupMs: prior.setupMs * pace,
-        overheadMs: prior.overheadMs * pace,
-        msPerPixel: prior.msPerPixel * pace,
-      };
-    }
-    return this.fitted() ?? { setupMs: setupOf(seen), overheadMs: 0, msPerPixel: last.meanMs / last.pixels };
+    if (!prior) return this.fitted();
+    const settled = seen.filter((s) => s.count >= PACE_MIN_STEPS);
+    const pace = Math.max(...(settled.length > 0 ? settled : seen).map((s) => s.meanMs / stepCost(prior, s)));
+    return {
+      setupMs: prior.setupMs * pace,
+      steps: prior.steps.map((s) => ({ pixels: s.pixels, ms: s.ms * pace })),
+    };
   }
 
-  /** This run's own cost model (a line through its scales' mean step times), for the next run's prior. */
+  /** This run's own cost model (its scales' mean step times), for the next run's prior. */
   fitted(): CostModel | undefined {
     const seen = this.#seen();
-    const line = seen.length >= 2 ? fitLine(seen) : undefined;
-    return line && { ...line, setupMs: setupOf(seen) };
+    if (seen.length === 0) return undefined;
+    return { setupMs: setupOf(seen), steps: seen.map((s) => ({ pixels: s.pixels, ms: s.meanMs })) };
   }
 
   #seen(): Seen[] {
@@ -178,42 +201,29 @@ export class JobProgress {
   }
 }
 
+/**
+ * A step's time at `size` by the model: between two measured sizes, on the line through them; beyond the
+ * largest, on the line through the two largest (at least the largest's time; in proportion to pixels when
+ * only one size was measured); below the smallest, in proportion to pixels.
+ */
 function stepCost(
   model: CostModel,
-  scale: { readonly width: number; readonly height: number } | Seen,
+  size: { readonly width: number; readonly height: number } | Seen,
 ): number {
-  return model.overheadMs + model.msPerPixel * ("pixels" in scale ? scale.pixels : pixels(scale));
+  const at = "pixels" in size ? size.pixels : pixels(size);
+  const { steps } = model;
+  const above = steps.findIndex((s) => s.pixels >= at);
+  if (above === 0) return (steps[0]!.ms * at) / steps[0]!.pixels;
+  const [a, b] = above > 0 ? [steps[above - 1]!, steps[above]!] : [steps.at(-2), steps.at(-1)!];
+  if (!a || a.pixels === b.pixels) return (b.ms * at) / b.pixels;
+  const line = a.ms + ((b.ms - a.ms) * (at - a.pixels)) / (b.pixels - a.pixels);
+  return above > 0 ? line : Math.max(line, b.ms);
 }
 
 /** What a scale's first step cost beyond an ordinary one, on average. */
 function setupOf(seen: readonly Seen[]): number {
   const extras = seen.filter((s) => s.firstMs !== undefined).map((s) => Math.max(0, s.firstMs! - s.meanMs));
   return extras.length > 0 ? extras.reduce((a, b) => a + b, 0) / extras.length : 0;
-}
-
-/** Weighted least squares of mean step time on pixels; undefined when the fit makes no physical sense. */
-function fitLine(points: readonly Seen[]): Omit<CostModel, "setupMs"> | undefined {
-  let w = 0;
-  let sx = 0;
-  let sy = 0;
-  for (const p of points) {
-    w += p.count;
-    sx += p.count * p.pixels;
-    sy += p.count * p.meanMs;
-  }
-  const mx = sx / w;
-  const my = sy / w;
-  let sxx = 0;
-  let sxy = 0;
-  for (const p of points) {
-    sxx += p.count * (p.pixels - mx) ** 2;
-    sxy += p.count * (p.pixels - mx) * (p.meanMs - my);
-  }
-  if (sxx === 0) return undefined;
-  // Negative costs are noise on a shared machine: clamp to the nearest sensible model.
-  const msPerPixel = Math.max(0, sxy / sxx);
-  const overheadMs = Math.max(0, my - msPerPixel * mx);
-  return msPerPixel === 0 && overheadMs === 0 ? undefined : { overheadMs, msPerPixel };
 }
 
 function pixels(scale: { readonly width: number; readonly height: number }): number {

@@ -10,7 +10,7 @@ import { FairQueue } from "./fair-queue.js";
 import { asJobRecord, type JobOwner, type JobRecord, type JobRequest, type StopReason } from "./job.js";
 import { endingEvents, PRUNE_EVERY_MS, pruneJobs } from "./job-endings.js";
 import { type PictureSize, pictureSize, planJob } from "./job-plan.js";
-import type { CostModel } from "./job-progress.js";
+import { type CostModel, mergeCostModels } from "./job-progress.js";
 import {
   type CancelOutcome,
   type Estimate,
@@ -298,7 +298,7 @@ export class LocalJobRunner implements JobRunner {
         },
       });
       if (result.run) this.#meter.recordRun({ ...result.run, elapsedMs: result.elapsedMs });
-      this.#costModel = result.costModel ?? this.#costModel;
+      this.#costModel = mergeCostModels(this.#costModel, result.costModel);
       await this.#end(
         active,
         { state: "done", resultBlob: result.resultBlob },

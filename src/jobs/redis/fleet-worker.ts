@@ -6,7 +6,7 @@ import type { Logger } from "../../log.js";
 import { loggableError } from "../../loggable-error.js";
 import type { JobEvent } from "../events.js";
 import { planJob } from "../job-plan.js";
-import type { CostModel } from "../job-progress.js";
+import { type CostModel, mergeCostModels } from "../job-progress.js";
 import { JobStopError } from "../job-runner.js";
 import { type Engine, runJob, stopOf } from "../run-job.js";
 import { ThroughputMeter } from "../throughput.js";
@@ -203,7 +203,7 @@ export class FleetWorker {
       );
       await sent;
       if (result.run) this.#meter.recordRun({ ...result.run, elapsedMs: result.elapsedMs });
-      this.#costModel = result.costModel ?? this.#costModel;
+      this.#costModel = mergeCostModels(this.#costModel, result.costModel);
       this.#done++;
       jobLog.info({ elapsedMs: result.elapsedMs, worker: this.id }, "job done");
       const timelapse = this.#publishTimelapse(jobId, result.timelapse, jobLog);
