@@ -111,6 +111,30 @@ describe("optimisers", () => {
     lbfgs.dispose();
   });
 
+  it("L-BFGS never takes an uphill step: when its curvature leads nowhere, it searches steepest descent", async () => {
+    // A kinked objective, Σ|x − 100|, whose curvature pairs mislead the quasi-Newton direction, and one
+    // halving per step, so the line search runs out often (before: two uphill steps in 40, 1031 and 282).
+    const kinked = {
+      evaluate: async (image: tf.Tensor4D) =>
+        tf.tidy(() => {
+          const off = tf.sub(image, 100);
+          const total = tf.sum(tf.abs(off));
+          return {
+            terms: tf.stack([total, total, tf.scalar(0), tf.scalar(0)]) as tf.Tensor1D,
+            grad: tf.sign(off) as tf.Tensor4D,
+          };
+        }),
+      dispose: () => {},
+    };
+    const lbfgs = new Lbfgs(kinked, start, { maxBacktracks: 1 });
+    const losses: number[] = [];
+    for (let i = 0; i < 40; i++) losses.push((await lbfgs.step()).total);
+    lbfgs.dispose();
+    const rises = losses.filter((loss, i) => i > 0 && loss > losses[i - 1]!);
+    expect(rises).toEqual([]);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+  });
+
   it("L-BFGS beats Adam for the same number of evaluations on this smooth problem", async () => {
     const adam = await run(
       () => new Adam(autodiff(objective), start, { learningRate: 4, averageDecay: 0 }),

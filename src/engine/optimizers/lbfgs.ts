@@ -32,9 +32,10 @@ const ARMIJO = 1e-4;
 /**
  * Limited-memory BFGS (Nocedal 1980) on the image, with the two-loop recursion and a bounded history.
  * The step is length 1 along the quasi-Newton direction, as in torch (while no curvature is known, a step
- * moves pixels by at most FIRST_STEP_PIXELS); a backtracking Armijo check halves it only
- * when it fails, so a step usually costs one evaluation, and that evaluation also gives the next gradient. Iterates are projected onto 0..255 and the
- * curvature pair uses the projected move, skipped when sᵀy is not positive.
+ * moves pixels by at most FIRST_STEP_PIXELS); a backtracking Armijo check halves it only when it fails, so
+ * a step usually costs one evaluation, and that evaluation also gives the next gradient. When the halvings
+ * run out, the history is dropped and steepest descent searched the same way. Iterates are projected onto
+ * 0..255 and the curvature pair uses the projected move, skipped when sᵀy is not positive.
  */
 export class Lbfgs implements ImageOptimizer {
   private x: tf.Tensor4D;
@@ -64,10 +65,47 @@ export class Lbfgs implements ImageOptimizer {
       this.loss = (await readLosses(first.terms)).total;
     }
     const grad = this.grad;
+    let { direction, slope, length } = await this.searchLine(grad);
+    for (let attempt = 0; ; attempt++) {
+      const candidate = tf.tidy(
+        () => tf.clipByValue(tf.add(this.x, tf.mul(direction, length)), PIXEL_MIN, PIXEL_MAX) as tf.Tensor4D,
+      );
+      const { terms, grad: nextGrad } = await this.objective.evaluate(candidate);
+      const losses = await readLosses(terms);
+      const decreased = losses.total <= this.loss + ARMIJO * length * slope;
+      if (!decreased && attempt < this.maxBacktracks) {
+        tf.dispose([candidate, nextGrad]);
+        length /= 2;
+        continue;
+      }
+      if (!decreased && this.history.length > 0) {
+        // The curvature led nowhere downhill: forget it and search along steepest descent instead of
+        // taking an uphill step (which also made the stopping rule end a scale early, at 21 steps of 80).
+        tf.dispose([candidate, nextGrad, direction]);
+        this.clearHistory();
+        ({ direction, slope, length } = await this.searchLine(grad));
+        attempt = -1;
+        continue;
+      }
+      direction.dispose();
+      await this.remember(candidate, nextGrad);
+      this.x = swap(this.x, candidate);
+      this.grad = swap(grad, nextGrad);
+      this.loss = losses.total;
+      return losses;
+    }
+  }
+
+  /**
+   * Where the next step looks: the quasi-Newton direction, or steepest descent when there is no curvature
+   * yet or the direction does not descend (stale curvature, then forgotten); its slope and first length.
+   */
+  private async searchLine(
+    grad: tf.Tensor4D,
+  ): Promise<{ direction: tf.Tensor4D; slope: number; length: number }> {
     let direction = this.direction(grad);
     let slope = await scalarOf(tf.tidy(() => tf.sum(tf.mul(grad, direction))));
     if (!(slope < 0)) {
-      // Not a descent direction (stale curvature): restart from steepest descent.
       this.clearHistory();
       direction.dispose();
       direction = tf.neg(grad);
@@ -79,26 +117,7 @@ export class Lbfgs implements ImageOptimizer {
       const largest = await scalarOf(tf.tidy(() => tf.max(tf.abs(direction))));
       length *= Math.min(1, FIRST_STEP_PIXELS / largest);
     }
-
-    for (let attempt = 0; ; attempt++) {
-      const candidate = tf.tidy(
-        () => tf.clipByValue(tf.add(this.x, tf.mul(direction, length)), PIXEL_MIN, PIXEL_MAX) as tf.Tensor4D,
-      );
-      const { terms, grad: nextGrad } = await this.objective.evaluate(candidate);
-      const losses = await readLosses(terms);
-      const accepted = losses.total <= this.loss + ARMIJO * length * slope || attempt >= this.maxBacktracks;
-      if (!accepted) {
-        tf.dispose([candidate, nextGrad]);
-        length /= 2;
-        continue;
-      }
-      direction.dispose();
-      await this.remember(candidate, nextGrad);
-      this.x = swap(this.x, candidate);
-      this.grad = swap(grad, nextGrad);
-      this.loss = losses.total;
-      return losses;
-    }
+    return { direction, slope, length };
   }
 
   output(): tf.Tensor4D {
