@@ -34,10 +34,10 @@ export class OrtNetwork implements StyleNetwork {
   ): Promise<OrtNetwork> {
     const ort = await loadOnnxRuntime();
     const graphs = new VggGraphs(weights, spec, pooling);
-    const options = sessionOptions(threads);
-    const features = await ort.InferenceSession.create(graphs.features(), options);
+    // Features run once per image and scale, the step on every step: only the step keeps an arena.
+    const features = await ort.InferenceSession.create(graphs.features(), sessionOptions(threads, false));
     try {
-      const step = await ort.InferenceSession.create(graphs.step(), options);
+      const step = await ort.InferenceSession.create(graphs.step(), sessionOptions(threads, true));
       return new OrtNetwork(ort, graphs.downsamplings, spec, features, step);
     } catch (error) {
       await features.release();

@@ -19,7 +19,7 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime> {
     const ort = module.InferenceSession ? module : module.default!;
     const g = new GraphBuilder();
     g.output("y", g.op("Neg", [g.input("x", [1])]), [1]);
-    const session = await ort.InferenceSession.create(g.encode("smoke-test"), sessionOptions(1));
+    const session = await ort.InferenceSession.create(g.encode("smoke-test"), sessionOptions(1, false));
     try {
       const { y } = await session.run({ x: new ort.Tensor("float32", Float32Array.of(2), [1]) });
       if (y?.data[0] !== -2) throw new Error("onnxruntime computed a wrong result in its self-test");
@@ -34,8 +34,12 @@ export function loadOnnxRuntime(): Promise<OnnxRuntime> {
   return runtime;
 }
 
-/** One intra-op pool of `threads` threads per session; nothing spins, since other work shares the cores. */
-export function sessionOptions(threads: number): Ort.InferenceSession.SessionOptions {
+/**
+ * One intra-op pool of `threads` threads per session; nothing spins, since other work shares the cores.
+ * `arena`: for a session that runs every step (see below); one that runs a few times per scale goes without,
+ * so it holds no memory while the steps run.
+ */
+export function sessionOptions(threads: number, arena: boolean): Ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ["cpu"],
     intraOpNumThreads: threads,
@@ -43,11 +47,11 @@ export function sessionOptions(threads: number): Ort.InferenceSession.SessionOpt
     executionMode: "sequential",
     graphOptimizationLevel: "all",
     logSeverityLevel: 3,
-    // The arena, but no memory pattern. Without the arena every activation (50 MB each at 512 px) is a
-    // fresh mmap that the kernel must fault in and zero on every step: a 512 px step took 5× longer, most
-    // of it system time. The memory pattern (one planned block per input shape) is what pushed peak RSS to
-    // 2.0 GB; the arena alone peaks at 1.4 GB, as PyTorch does (docs/performance.md §5).
-    enableCpuMemArena: true,
+    // No memory pattern: its one planned block per input shape pushed a 512 px job's peak RSS to 2.0 GB.
+    // Without the arena, though, every activation (50 MB each at 512 px) is a fresh mmap that the kernel
+    // faults in and zeroes on every step: a 512 px step took 6–7× longer, most of it system time
+    // (docs/performance.md §5).
+    enableCpuMemArena: arena,
     enableMemPattern: false,
     // Idle pool threads otherwise spin after each op, taking a core from the bot, another worker or a
     // neighbour process (docs/performance.md §3).
