@@ -65,7 +65,7 @@ export class Lbfgs implements ImageOptimizer {
       this.loss = (await readLosses(first.terms)).total;
     }
     const grad = this.grad;
-    let { direction, slope, length } = await this.searchLine(grad);
+    let { direction, slope, length } = await this.searchDirection(grad);
     for (let attempt = 0; ; attempt++) {
       const candidate = tf.tidy(
         () => tf.clipByValue(tf.add(this.x, tf.mul(direction, length)), PIXEL_MIN, PIXEL_MAX) as tf.Tensor4D,
@@ -80,10 +80,11 @@ export class Lbfgs implements ImageOptimizer {
       }
       if (!decreased && this.history.length > 0) {
         // The curvature led nowhere downhill: forget it and search along steepest descent instead of
-        // taking an uphill step (which also made the stopping rule end a scale early, at 21 steps of 80).
+        // taking an uphill step (which also made the stopping rule end a first scale at 21 steps, where
+        // runs take 65–116).
         tf.dispose([candidate, nextGrad, direction]);
         this.clearHistory();
-        ({ direction, slope, length } = await this.searchLine(grad));
+        ({ direction, slope, length } = await this.searchDirection(grad));
         attempt = -1;
         continue;
       }
@@ -100,7 +101,7 @@ export class Lbfgs implements ImageOptimizer {
    * Where the next step looks: the quasi-Newton direction, or steepest descent when there is no curvature
    * yet or the direction does not descend (stale curvature, then forgotten); its slope and first length.
    */
-  private async searchLine(
+  private async searchDirection(
     grad: tf.Tensor4D,
   ): Promise<{ direction: tf.Tensor4D; slope: number; length: number }> {
     let direction = this.direction(grad);
