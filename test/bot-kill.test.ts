@@ -192,8 +192,10 @@ describe("SIGTERM", { timeout: 180_000 }, () => {
     env.STYLIZE_SHUTDOWN_GRACE_S = "60";
     const first = await startBot();
     const alice = await sendStylize(double, ALICE, { style: "wave-test", size: 32 });
-    const bob = await sendStylize(double, BOB, { style: "wave-test", size: 32 });
     await until(() => ok(alice).some((r) => descriptionOf(r).includes("Painting —")));
+    // Only now: sent together while the engine was still starting, the fair queue took Bob's job first
+    // (Alice had painted in the tests above), and the test waited for a queue position Bob never had.
+    const bob = await sendStylize(double, BOB, { style: "wave-test", size: 32 });
     await until(() => ok(bob).some((r) => descriptionOf(r).includes("in the queue")));
     const exited = exitOf(first);
     first.kill("SIGTERM");
