@@ -85,7 +85,8 @@ describe("JobProgress", () => {
   });
 
   it("when the last scale costs more per pixel than the others, a model taught at those sizes is not fooled", () => {
-    // Out of the caches, the largest steps cost twice as much per pixel; a line through the small ones misses it.
+    // The largest steps cost twice as much per pixel (as they did with onnxruntime's arena off); a line
+    // through the smaller ones misses it.
     const costOf = (s: Size, index: number) => stepMs(s) * (index === plan.length - 1 ? 2 : 1);
     const prior: CostModel = {
       setupMs: truth.setupMs,

@@ -3,10 +3,10 @@ import type { ScalePlan } from "../engine/index.js";
 /**
  * A running job's progress as a share of its time, not of its steps. What a step costs depends on its size
  * in a way no simple law fits on a shared CPU (a fixed overhead dominates small steps; large ones may cost
- * more per pixel), so it is measured: the step times of earlier runs at each size they
- * ran, interpolated between sizes, scaled to the pace measured in this run (or, for a first run, this
- * run's own scales as they go). Each scale's first step pays a set-up on top. So the share done and the
- * time left track the clock.
+ * more per pixel), so it is measured: the step times of earlier runs at each size they ran, interpolated
+ * between sizes, scaled to the pace measured in this run (or, for a first run, this run's own scales as
+ * they go). Each scale's first step pays a set-up on top. So the share done and the time left track the
+ * clock.
  *
  * A scale ends when its loss flattens, so its step count in the plan is only a cap: the time left counts
  * the steps each scale is expected to take (learnt from earlier runs, expected-steps.ts). A scale that
@@ -40,7 +40,7 @@ export function mergeCostModels(
     (old) => !newer.steps.some((s) => Math.abs(s.pixels - old.pixels) <= SAME_SIZE * s.pixels),
   );
   const steps = [...newer.steps, ...kept].sort((a, b) => a.pixels - b.pixels);
-  // Too many sizes: drop the oldest ones (those from `older`, nearest the middle of the range last).
+  // Too many sizes: drop the older model's, largest first.
   while (steps.length > MAX_SIZES) steps.splice(steps.indexOf(kept.pop()!), 1);
   return { setupMs: newer.setupMs, steps };
 }
