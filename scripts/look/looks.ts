@@ -17,10 +17,15 @@ const CONTENT_LAYERS = ["relu3_2"];
 const BLOCKS_1_TO_3 = new Set(["relu1_1", "relu2_1", "relu3_1"]);
 
 /**
- * The engine's defaults before issue 11, spelled out: style weight 100 at strength 0.5, equal layer
- * weights, the photo itself as the start, no jitter, the style at the scale's size.
+ * The engine's defaults before issues 11 and 12, spelled out: style weight 100 at strength 0.5, equal
+ * layer weights, the photo itself as the start, no jitter, the style at the scale's size; Adam over 5
+ * scales of 60 steps each, no stopping rule.
  */
 export const BEFORE: Look = {
+  optimizer: "adam",
+  scales: 5,
+  stepsPerScale: 60,
+  tolerance: 0,
   contentLayers: CONTENT_LAYERS,
   styleLayers: [...BLOCKS_1_TO_3].map((layer) => ({ layer, weight: 1 })),
   styleWeight: 100,

@@ -18,7 +18,7 @@ import { BEFORE, type Look, NOW } from "./looks.js";
 import { gridEnergy, meanAbsDifference, strokeScale } from "./measures.js";
 
 /**
- * `npm run look:sheets [-- --size 256 --quality fast --only tubingen --presets no]`: the contact sheets and the figure of docs/look.md,
+ * `npm run look:sheets [-- --size 256 --quality balanced --only tubingen --presets no]`: the contact sheets and the figure of docs/look.md,
  * painted with the real VGG19 weights (blocks 1–3) and photos and paintings in ../shared/reference (never
  * copied into the repository; only our own output images are written, to docs/look/). Each sheet row:
  * photo, painting, before (the old defaults), now (today's defaults), and on the first pair now with
@@ -35,7 +35,7 @@ const reference = path.resolve(repo, option("reference", "../shared/reference"))
 const outDir = path.resolve(repo, option("out", "docs/look"));
 const size = Number(option("size", "256"));
 const only = option("only", "");
-const quality = option("quality", "fast") as Quality;
+const quality = option("quality", "balanced") as Quality;
 /** The preset sheet's hq run alone takes ~6× a fast one: `--presets no` leaves the sheet out. */
 const presets = option("presets", "yes") === "yes";
 /** Long edge of one cell in a sheet: small enough that a sheet stays ~150 KB. */
