@@ -311,6 +311,14 @@ export function jobIdOf(double: DiscordDouble, token: string): string {
   return json.components[0]!.components[0]!.custom_id.split(":")[1]!;
 }
 
+/**
+ * Waits until the bot holds none of `user`'s jobs. The double records a job's final edit before the bot has
+ * seen Discord's answer and let go of the job, so a finished edit alone does not free the member's slots.
+ */
+export async function jobsReleased(t: TestBot, user: { readonly id: string }): Promise<void> {
+  await expect.poll(async () => (await t.bot.jobs.status(user.id)).jobs, { timeout: 10_000 }).toEqual([]);
+}
+
 /** Waits for the successful edit of an interaction's reply that delivers the painting. */
 export function paintingReady(double: DiscordDouble, token: string): Promise<RecordedRequest> {
   return double.waitFor(

@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ALICE, paintingReady, photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
+import { ALICE, jobsReleased, paintingReady, photoPng, startTestBot, type TestBot } from "./bot-helpers.js";
 
 /**
  * Limits before work: a member's limit, the server's and the queue cap are held the moment a command
@@ -41,7 +41,7 @@ describe("limits before work", () => {
     expect(attachments.reduce((n, a) => n + t.double.downloadsOf(a.id), 0)).toBe(2);
     // Clear the queue for the next test.
     for (const { job } of (await t.bot.jobs.status(ALICE.id)).jobs) await t.bot.jobs.cancel(job.id, ALICE.id);
-    await expect.poll(async () => (await t.bot.jobs.status(ALICE.id)).jobs, { timeout: 10_000 }).toEqual([]);
+    await jobsReleased(t, ALICE);
   });
 
   it("refuses a photo too thin to paint at the largest size before downloading it, saying what to do", async () => {
